@@ -1,0 +1,59 @@
+// Nearest-center assignment (ARCHITECTURE.md section 4): labels, cost = distance^z and the weighted total, one blocked pass.
+//
+// Vocabulary: n = n_samples, d = n_features, k = n_clusters, z = the cost exponent (z >= 1),
+// u = sample weights (nullptr: all ones).
+#pragma once
+
+#include <cmath>
+
+#include "common.h"
+#include "kernels/kernels.h"
+
+namespace coresample {
+
+/// Squared Euclidean distance in double, from direct differences (no cancellation).
+/// a, b: IN (d). Four interleaved partial sums (j mod 4), combined as (s0 + s1) + (s2 + s3): a fixed
+/// order, so the result does not depend on threads; it may differ from NumPy's pairwise sum by rounding.
+template <class T>
+inline double squared_distance(const T* a, const T* b, index_t d) {
+  double s[4] = {0.0, 0.0, 0.0, 0.0};
+  index_t j = 0;
+  for (; j + 4 <= d; j += 4) {
+    for (int l = 0; l < 4; ++l) {
+      const double diff = static_cast<double>(a[j + l]) - static_cast<double>(b[j + l]);
+      s[l] += diff * diff;
+    }
+  }
+  for (int l = 0; j < d; ++j, ++l) {
+    const double diff = static_cast<double>(a[j]) - static_cast<double>(b[j]);
+    s[l] += diff * diff;
+  }
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/// cost = d2 for z == 2, sqrt(d2)^z otherwise.
+inline double cost_from_squared(double d2, double z) {
+  return z == 2.0 ? d2 : std::pow(std::sqrt(d2), z);
+}
+
+/// Assigns every row to its nearest center (ties: lowest index) and returns blocked_sum(u * cost).
+///   X       IN  (n*d)   rows
+///   centers IN  (k*d)   k >= 1
+///   u       IN  (n)     sample weights, or nullptr for ones
+///   labels  OUT (n)
+///   cost    OUT (n)     sqrt(d2)^z of the chosen center, d2 recomputed directly in double
+///   dist    OUT (n)     sqrt(d2), or nullptr when not wanted (Lloyd's reweighting for z != 2)
+///   table   the kernel table to use (kernels() unless a test forces a level)
+template <class T>
+double assign(const T* X, index_t n, index_t d, const T* centers, index_t k, double z,
+              const double* u, index_t* labels, double* cost, double* dist, int n_threads,
+              const KernelTable& table);
+
+/// assign() with the dispatched kernel table and no dist output.
+template <class T>
+double assign(const T* X, index_t n, index_t d, const T* centers, index_t k, double z,
+              const double* u, index_t* labels, double* cost, int n_threads) {
+  return assign<T>(X, n, d, centers, k, z, u, labels, cost, nullptr, n_threads, kernels());
+}
+
+}  // namespace coresample

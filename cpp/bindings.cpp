@@ -1,0 +1,359 @@
+// The only pybind11 file: shape checks with the GIL held, raw pointers, the core call with the GIL released, errors and the Ctrl-C hook.
+#include <pybind11/pybind11.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "assign.h"
+#include "common.h"
+#include "interrupt.h"
+#include "kernels/kernels.h"
+#include "kmeans.h"
+#include "parallel.h"
+#include "rng.h"
+#include "sampling.h"
+#include "seeding.h"
+#include "sensitivity.h"
+#include "snap.h"
+
+namespace py = pybind11;
+
+namespace coresample {
+namespace {
+
+// noconvert() on every array argument: a wrong dtype or a non-C-contiguous array is refused
+// instead of being copied (an OUT array copied would silently lose the results).
+template <class T>
+using Array = py::array_t<T, py::array::c_style>;
+template <class T>
+using OptArray = std::optional<Array<T>>;
+
+std::string describe_shape(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+    if (i > 0) s += ", ";
+    s += std::to_string(a.shape(i));
+  }
+  if (a.ndim() == 1) s += ",";
+  return s + ")";
+}
+
+void require_ndim(const py::array& a, py::ssize_t ndim, const char* name) {
+  if (a.ndim() != ndim) {
+    throw py::value_error(std::string(name) + " must be " + std::to_string(ndim) +
+                          "-dimensional, got shape " + describe_shape(a));
+  }
+  // Misaligned data would make the typed loads below undefined behaviour.
+  if ((a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) == 0) {
+    throw py::value_error(std::string(name) + " must be aligned");
+  }
+}
+
+void require_vector(const py::array& a, py::ssize_t n, const char* name) {
+  require_ndim(a, 1, name);
+  if (a.shape(0) != n) {
+    throw py::value_error(std::string(name) + " must have shape (" + std::to_string(n) +
+                          ",), got " + describe_shape(a));
+  }
+}
+
+void require_writeable(const py::array& a, const char* name) {
+  if (!a.writeable()) throw py::value_error(std::string(name) + " must be writeable");
+}
+
+template <class T>
+T* out_ptr(Array<T>& a, py::ssize_t n, const char* name) {
+  require_vector(a, n, name);
+  require_writeable(a, name);
+  return a.mutable_data();
+}
+
+template <class T>
+const T* opt_ptr(const OptArray<T>& a, py::ssize_t n, const char* name) {
+  if (!a.has_value()) return nullptr;
+  require_vector(*a, n, name);
+  return a->data();
+}
+
+int require_threads(int n_threads) {
+  if (n_threads < 0) {
+    throw py::value_error("n_threads must be >= 0, got " + std::to_string(n_threads));
+  }
+  return n_threads;
+}
+
+const KernelTable& table_for(const std::string& simd) {
+  if (simd.empty()) return kernels();
+  SimdLevel level;
+  if (!parse_simd_level(simd.c_str(), &level)) {
+    throw py::value_error("simd must be '', 'scalar' or 'avx2', got '" + simd + "'");
+  }
+  const KernelTable* table = kernels_for(level);
+  if (table == nullptr) {
+    throw py::value_error("simd level '" + simd + "' is not available on this CPU or build");
+  }
+  return *table;
+}
+
+template <class T>
+double assign_py(const Array<T>& X, const Array<T>& centers, double z,
+                 const OptArray<double>& sample_weight, Array<std::int64_t>& labels,
+                 Array<double>& cost, int n_threads, const std::string& simd) {
+  require_ndim(X, 2, "X");
+  require_ndim(centers, 2, "centers");
+  const index_t n = X.shape(0), d = X.shape(1), k = centers.shape(0);
+  if (centers.shape(1) != d) {
+    throw py::value_error("centers must have " + std::to_string(d) + " columns like X, got shape " +
+                          describe_shape(centers));
+  }
+  if (k < 1) throw py::value_error("centers must have at least one row");
+  const double* u = opt_ptr(sample_weight, n, "sample_weight");
+  index_t* lab = out_ptr(labels, n, "labels");
+  double* c = out_ptr(cost, n, "cost");
+  require_threads(n_threads);
+  const KernelTable& table = table_for(simd);
+  const T* x = X.data();
+  const T* ctr = centers.data();
+  py::gil_scoped_release release;
+  return assign<T>(x, n, d, ctr, k, z, u, lab, c, nullptr, n_threads, table);
+}
+
+template <class T>
+void kmeans_plusplus_py(const Array<T>& X, const OptArray<double>& sample_weight,
+                        index_t n_clusters, double z, std::uint64_t seed, index_t n_local_trials,
+                        Array<std::int64_t>& indices, int n_threads) {
+  require_ndim(X, 2, "X");
+  const index_t n = X.shape(0), d = X.shape(1);
+  if (n < 1) throw py::value_error("X must have at least one row");
+  if (n_clusters < 1) throw py::value_error("n_clusters must be >= 1");
+  if (n_local_trials < 0) throw py::value_error("n_local_trials must be >= 0");
+  const double* u = opt_ptr(sample_weight, n, "sample_weight");
+  index_t* idx = out_ptr(indices, n_clusters, "indices");
+  require_threads(n_threads);
+  const T* x = X.data();
+  py::gil_scoped_release release;
+  kmeans_plusplus<T>(x, n, d, u, n_clusters, z, seed, n_local_trials, idx, n_threads);
+}
+
+template <class T>
+std::pair<index_t, double> lloyd_py(const Array<T>& X, const OptArray<double>& sample_weight,
+                                    Array<T>& centers, double z, index_t max_iter, double tol,
+                                    Array<std::int64_t>& labels, Array<double>& cost,
+                                    int n_threads) {
+  require_ndim(X, 2, "X");
+  require_ndim(centers, 2, "centers");
+  const index_t n = X.shape(0), d = X.shape(1), k = centers.shape(0);
+  if (centers.shape(1) != d) {
+    throw py::value_error("centers must have " + std::to_string(d) + " columns like X, got shape " +
+                          describe_shape(centers));
+  }
+  if (k < 1) throw py::value_error("centers must have at least one row");
+  if (n < k) throw py::value_error("X must have at least as many rows as centers");
+  if (max_iter < 0) throw py::value_error("max_iter must be >= 0");
+  require_writeable(centers, "centers");
+  const double* u = opt_ptr(sample_weight, n, "sample_weight");
+  index_t* lab = out_ptr(labels, n, "labels");
+  double* c = out_ptr(cost, n, "cost");
+  require_threads(n_threads);
+  const T* x = X.data();
+  T* ctr = centers.mutable_data();
+  LloydResult r;
+  {
+    py::gil_scoped_release release;
+    r = lloyd<T>(x, n, d, u, ctr, k, z, max_iter, tol, lab, c, n_threads);
+  }
+  return {r.n_iter, r.inertia};
+}
+
+template <class T>
+double mean_variance_py(const Array<T>& X, int n_threads) {
+  require_ndim(X, 2, "X");
+  const index_t n = X.shape(0), d = X.shape(1);
+  if (n < 1 || d < 1) throw py::value_error("X must have at least one row and one column");
+  require_threads(n_threads);
+  const T* x = X.data();
+  py::gil_scoped_release release;
+  return mean_variance<T>(x, n, d, n_threads);
+}
+
+template <class T>
+void snap_to_rows_py(const Array<T>& X, const Array<T>& centers,
+                     const Array<std::int64_t>& labels, Array<std::int64_t>& out, int n_threads) {
+  require_ndim(X, 2, "X");
+  require_ndim(centers, 2, "centers");
+  const index_t n = X.shape(0), d = X.shape(1), k = centers.shape(0);
+  if (centers.shape(1) != d) {
+    throw py::value_error("centers must have " + std::to_string(d) + " columns like X, got shape " +
+                          describe_shape(centers));
+  }
+  if (n < 1) throw py::value_error("X must have at least one row");
+  require_vector(labels, n, "labels");
+  index_t* o = out_ptr(out, k, "out");
+  require_threads(n_threads);
+  const T* x = X.data();
+  const T* ctr = centers.data();
+  const index_t* lab = labels.data();
+  py::gil_scoped_release release;
+  snap_to_rows<T>(x, n, d, ctr, k, lab, o, n_threads);
+}
+
+void sensitivities_py(const Array<double>& cost, const Array<std::int64_t>& labels,
+                      const OptArray<double>& center_losses, index_t n_clusters, double lam,
+                      const OptArray<double>& sample_weight, const std::string& method,
+                      Array<double>& out, int n_threads) {
+  require_ndim(cost, 1, "cost");
+  const index_t n = cost.shape(0);
+  if (n_clusters < 1) throw py::value_error("n_clusters must be >= 1");
+  require_vector(labels, n, "labels");
+  const double* l = opt_ptr(center_losses, n_clusters, "center_losses");
+  const double* u = opt_ptr(sample_weight, n, "sample_weight");
+  SensitivityMethod m;
+  if (method == "lightweight") {
+    m = SensitivityMethod::kLightweight;
+  } else if (method == "coreset") {
+    m = SensitivityMethod::kCoreset;
+  } else {
+    throw py::value_error("method must be 'lightweight' or 'coreset', got '" + method + "'");
+  }
+  double* o = out_ptr(out, n, "out");
+  require_threads(n_threads);
+  const double* c = cost.data();
+  const index_t* lab = labels.data();
+  py::gil_scoped_release release;
+  sensitivities(c, lab, n, l, n_clusters, lam, u, m, o, n_threads);
+}
+
+void sample_with_replacement_py(const Array<double>& p, index_t size, std::uint64_t seed,
+                                Array<std::int64_t>& indices, Array<double>& weights,
+                                int n_threads) {
+  require_ndim(p, 1, "p");
+  if (size < 0) throw py::value_error("size must be >= 0");
+  const index_t n = p.shape(0);
+  if (size > 0 && n < 1) throw py::value_error("p must not be empty");
+  index_t* idx = out_ptr(indices, size, "indices");
+  double* w = out_ptr(weights, size, "weights");
+  require_threads(n_threads);
+  const double* pp = p.data();
+  py::gil_scoped_release release;
+  sample_with_replacement(pp, n, size, seed, idx, w, n_threads);
+}
+
+void sample_without_replacement_py(const Array<double>& p, index_t size, std::uint64_t seed,
+                                   std::uint64_t stream, Array<std::int64_t>& indices,
+                                   Array<double>& weights, int n_threads) {
+  require_ndim(p, 1, "p");
+  if (size < 0) throw py::value_error("size must be >= 0");
+  const index_t n = p.shape(0);
+  index_t* idx = out_ptr(indices, size, "indices");
+  double* w = out_ptr(weights, size, "weights");
+  require_threads(n_threads);
+  const double* pp = p.data();
+  py::gil_scoped_release release;
+  sample_without_replacement(pp, n, size, seed, stream, idx, w, n_threads);
+}
+
+void random_uint64_py(std::uint64_t seed, std::uint64_t stream, std::uint64_t start,
+                      Array<std::uint64_t>& out) {
+  require_ndim(out, 1, "out");
+  std::uint64_t* o = out_ptr(out, out.shape(0), "out");
+  const py::ssize_t m = out.shape(0);
+  py::gil_scoped_release release;
+  const std::uint64_t key = stream_key(seed, stream);
+  for (py::ssize_t i = 0; i < m; ++i) o[i] = draw_from_key(key, start + static_cast<std::uint64_t>(i));
+}
+
+void log_unit_py(const Array<double>& u, Array<double>& out) {
+  require_ndim(u, 1, "u");
+  const py::ssize_t m = u.shape(0);
+  double* o = out_ptr(out, m, "out");
+  const double* in = u.data();
+  py::gil_scoped_release release;
+  for (py::ssize_t i = 0; i < m; ++i) o[i] = log_unit(in[i]);
+}
+
+std::vector<std::string> available_simd_levels_py() {
+  std::vector<std::string> names;
+  for (SimdLevel level : available_simd_levels()) names.emplace_back(simd_level_name(level));
+  return names;
+}
+
+// Called by the core on the thread that entered it, between blocks, with the GIL released.
+bool python_interrupt_hook() {
+  PyGILState_STATE state = PyGILState_Ensure();
+  const int r = PyErr_CheckSignals();
+  PyGILState_Release(state);
+  return r != 0;
+}
+
+template <class T>
+void def_typed(py::module_& m) {
+  m.def("assign", &assign_py<T>, py::arg("X").noconvert(), py::arg("centers").noconvert(),
+        py::arg("z"), py::arg("sample_weight").noconvert(), py::arg("labels").noconvert(),
+        py::arg("cost").noconvert(), py::arg("n_threads"), py::arg("simd") = std::string(),
+        "Nearest center (ties: lowest index) and cost of every row; returns blocked_sum(u * cost).");
+  m.def("kmeans_plusplus", &kmeans_plusplus_py<T>, py::arg("X").noconvert(),
+        py::arg("sample_weight").noconvert(), py::arg("n_clusters"), py::arg("z"),
+        py::arg("seed"), py::arg("n_local_trials"), py::arg("indices").noconvert(),
+        py::arg("n_threads"), "Greedy k-means++ seeding; writes the chosen row indices.");
+  m.def("lloyd", &lloyd_py<T>, py::arg("X").noconvert(), py::arg("sample_weight").noconvert(),
+        py::arg("centers").noconvert(), py::arg("z"), py::arg("max_iter"), py::arg("tol"),
+        py::arg("labels").noconvert(), py::arg("cost").noconvert(), py::arg("n_threads"),
+        "Lloyd / (k,z) iterations in place on centers; returns (n_iter, inertia).");
+  m.def("mean_variance", &mean_variance_py<T>, py::arg("X").noconvert(), py::arg("n_threads"),
+        "Mean over features of the population variance of each column.");
+  m.def("snap_to_rows", &snap_to_rows_py<T>, py::arg("X").noconvert(),
+        py::arg("centers").noconvert(), py::arg("labels").noconvert(),
+        py::arg("out").noconvert(), py::arg("n_threads"),
+        "Row index of each center's representative.");
+}
+
+}  // namespace
+}  // namespace coresample
+
+PYBIND11_MODULE(_core, m) {
+  using namespace coresample;
+  m.doc() = "coresample's private C++ core; use the public coresample package instead.";
+
+  set_interrupt_hook(&python_interrupt_hook);
+  // Interrupted means the hook saw PyErr_CheckSignals fail: the Python error (KeyboardInterrupt,
+  // or whatever the signal handler raised) is already set; keep it, or raise KeyboardInterrupt.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const Interrupted&) {
+      if (!PyErr_Occurred()) PyErr_SetNone(PyExc_KeyboardInterrupt);
+    }
+  });
+
+  def_typed<float>(m);
+  def_typed<double>(m);
+
+  m.def("sensitivities", &sensitivities_py, py::arg("cost").noconvert(),
+        py::arg("labels").noconvert(), py::arg("center_losses").noconvert(),
+        py::arg("n_clusters"), py::arg("lam"), py::arg("sample_weight").noconvert(),
+        py::arg("method"), py::arg("out").noconvert(), py::arg("n_threads"),
+        "Sampling probabilities p from costs, labels and (optional) center losses.");
+  m.def("sample_with_replacement", &sample_with_replacement_py, py::arg("p").noconvert(),
+        py::arg("size"), py::arg("seed"), py::arg("indices").noconvert(),
+        py::arg("weights").noconvert(), py::arg("n_threads"),
+        "Alias-method draws from p with Hansen-Hurwitz weights.");
+  m.def("sample_without_replacement", &sample_without_replacement_py, py::arg("p").noconvert(),
+        py::arg("size"), py::arg("seed"), py::arg("stream"), py::arg("indices").noconvert(),
+        py::arg("weights").noconvert(), py::arg("n_threads"),
+        "Exponential-key sample of distinct rows with Horvitz-Thompson weights.");
+  m.def("random_uint64", &random_uint64_py, py::arg("seed"), py::arg("stream"), py::arg("start"),
+        py::arg("out").noconvert(), "Test hook: out[i] = draw(seed, stream, start + i).");
+  m.def("log_unit", &log_unit_py, py::arg("u").noconvert(), py::arg("out").noconvert(),
+        "Test hook: the core's log_unit applied elementwise.");
+  m.def("simd_level", [] { return std::string(simd_level_name(kernels().level)); },
+        "The kernel level in use (CORESAMPLE_SIMD if supported, else the best).");
+  m.def("available_simd_levels", &available_simd_levels_py,
+        "Kernel levels usable on this CPU with this build.");
+  m.def("has_openmp", &has_openmp, "Whether the core was built with OpenMP.");
+  m.def("max_threads", &max_threads, "Threads used when n_threads=0.");
+}

@@ -1,0 +1,165 @@
+// Lloyd driver: a short loop over assign / accumulate (one owner per center) / relocate empties / shift.
+#include "kmeans.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "assign.h"
+#include "blocks.h"
+#include "interrupt.h"
+
+namespace coresample {
+
+namespace {
+
+/// Rows grouped by label, ascending row order inside each group (a counting sort).
+struct RowsByLabel {
+  std::vector<index_t> start;  // size k + 1
+  std::vector<index_t> rows;   // size n
+};
+
+void group_rows(const index_t* labels, index_t n, index_t k, RowsByLabel& g) {
+  g.start.assign(static_cast<size_t>(k + 1), 0);
+  g.rows.resize(static_cast<size_t>(n));
+  for (index_t e = 0; e < n; ++e) ++g.start[labels[e] + 1];
+  for (index_t c = 0; c < k; ++c) g.start[c + 1] += g.start[c];
+  std::vector<index_t> next(g.start.begin(), g.start.end() - 1);
+  for (index_t e = 0; e < n; ++e) g.rows[next[labels[e]]++] = e;
+}
+
+}  // namespace
+
+template <class T>
+LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers, index_t k,
+                  double z, index_t max_iter, double tol, index_t* labels, double* cost,
+                  int n_threads) {
+  CORESAMPLE_CHECK(k >= 1, "lloyd: n_clusters must be >= 1");
+  CORESAMPLE_CHECK(n >= k, "lloyd: need n_samples >= n_clusters");
+  CORESAMPLE_CHECK(max_iter >= 0, "lloyd: max_iter must be >= 0");
+  const bool reweight = z != 2.0;
+  std::vector<double> dist(reweight ? static_cast<size_t>(n) : 0);
+  std::vector<T> new_centers(static_cast<size_t>(k * d));
+  std::vector<double> total_weight(static_cast<size_t>(k));
+  RowsByLabel groups;
+  const KernelTable& table = kernels();
+
+  index_t n_iter = 0;
+  for (index_t it = 0; it < max_iter; ++it) {
+    check_interrupt();
+    // 1. Assignment; d_e = sqrt(d2_e) is kept for the reweighting.
+    assign<T>(X, n, d, centers, k, z, u, labels, cost, reweight ? dist.data() : nullptr, n_threads,
+              table);
+    group_rows(labels, n, k, groups);
+
+    // 2-3. Each center's owner adds weight * x over its rows in ascending row order, in double.
+    parallel_for(k, n_threads, [&](index_t c) {
+      std::vector<double> acc(static_cast<size_t>(d), 0.0);
+      double w_sum = 0.0;
+      for (index_t p = groups.start[c]; p < groups.start[c + 1]; ++p) {
+        const index_t e = groups.rows[p];
+        double w = u != nullptr ? u[e] : 1.0;
+        if (reweight) w = w * std::pow(std::max(dist[e], 1e-12), z - 2.0);
+        w_sum += w;
+        const T* x = X + e * d;
+        for (index_t j = 0; j < d; ++j) acc[j] += w * static_cast<double>(x[j]);
+      }
+      total_weight[c] = w_sum;
+      T* out = new_centers.data() + c * d;
+      if (w_sum != 0.0) {
+        for (index_t j = 0; j < d; ++j) out[j] = static_cast<T>(acc[j] / w_sum);
+      }
+    });
+
+    // 4. Empty centers (zero total weight), in ascending order, move to the rows of largest cost
+    //    (ties: lowest row index), one distinct row each.
+    std::vector<index_t> empty;
+    for (index_t c = 0; c < k; ++c) {
+      if (total_weight[c] == 0.0) empty.push_back(c);
+    }
+    if (!empty.empty()) {
+      std::vector<index_t> order(static_cast<size_t>(n));
+      std::iota(order.begin(), order.end(), index_t{0});
+      const auto m = static_cast<std::ptrdiff_t>(empty.size());
+      std::partial_sort(order.begin(), order.begin() + m, order.end(),
+                        [cost](index_t a, index_t b) {
+                          return cost[a] > cost[b] || (cost[a] == cost[b] && a < b);
+                        });
+      for (size_t i = 0; i < empty.size(); ++i) {
+        std::copy(X + order[i] * d, X + (order[i] + 1) * d, new_centers.data() + empty[i] * d);
+      }
+    }
+
+    // 5. shift = sum_c ||new_c - old_c||^2 (per center over features, then over centers, in order).
+    double shift = 0.0;
+    for (index_t c = 0; c < k; ++c) {
+      double s = 0.0;
+      for (index_t j = 0; j < d; ++j) {
+        const double diff = static_cast<double>(new_centers[c * d + j]) -
+                            static_cast<double>(centers[c * d + j]);
+        s += diff * diff;
+      }
+      shift += s;
+    }
+    std::copy(new_centers.begin(), new_centers.end(), centers);
+    n_iter = it + 1;
+    if (shift <= tol) break;
+  }
+
+  check_interrupt();
+  const double inertia = assign<T>(X, n, d, centers, k, z, u, labels, cost, nullptr, n_threads,
+                                   table);
+  return LloydResult{n_iter, inertia};
+}
+
+template <class T>
+double mean_variance(const T* X, index_t n, index_t d, int n_threads) {
+  CORESAMPLE_CHECK(n >= 1 && d >= 1, "mean_variance: X must have at least one row and one column");
+  const index_t nb = num_blocks(n);
+  std::vector<double> partial(static_cast<size_t>(nb * d));  // [block][feature]
+  auto combine = [&](std::vector<double>& out) {
+    out.assign(static_cast<size_t>(d), 0.0);
+    for (index_t b = 0; b < nb; ++b) {
+      for (index_t j = 0; j < d; ++j) out[j] += partial[b * d + j];
+    }
+  };
+  // Pass 1: column sums, then means.
+  parallel_for(nb, n_threads, [&](index_t b) {
+    double* p = partial.data() + b * d;
+    std::fill(p, p + d, 0.0);
+    const index_t end = block_end(b, n);
+    for (index_t e = block_begin(b); e < end; ++e) {
+      for (index_t j = 0; j < d; ++j) p[j] += static_cast<double>(X[e * d + j]);
+    }
+  });
+  std::vector<double> mean;
+  combine(mean);
+  for (index_t j = 0; j < d; ++j) mean[j] /= static_cast<double>(n);
+  // Pass 2: squared deviations from the means.
+  parallel_for(nb, n_threads, [&](index_t b) {
+    double* p = partial.data() + b * d;
+    std::fill(p, p + d, 0.0);
+    const index_t end = block_end(b, n);
+    for (index_t e = block_begin(b); e < end; ++e) {
+      for (index_t j = 0; j < d; ++j) {
+        const double diff = static_cast<double>(X[e * d + j]) - mean[j];
+        p[j] += diff * diff;
+      }
+    }
+  });
+  std::vector<double> ss;
+  combine(ss);
+  double total = 0.0;
+  for (index_t j = 0; j < d; ++j) total += ss[j] / static_cast<double>(n);
+  return total / static_cast<double>(d);
+}
+
+template LloydResult lloyd<float>(const float*, index_t, index_t, const double*, float*, index_t,
+                                  double, index_t, double, index_t*, double*, int);
+template LloydResult lloyd<double>(const double*, index_t, index_t, const double*, double*,
+                                   index_t, double, index_t, double, index_t*, double*, int);
+template double mean_variance<float>(const float*, index_t, index_t, int);
+template double mean_variance<double>(const double*, index_t, index_t, int);
+
+}  // namespace coresample

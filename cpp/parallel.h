@@ -1,0 +1,96 @@
+// OpenMP loop over independent work items (row blocks, centers): interrupt polling, stop flag, first exception rethrown.
+#pragma once
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+
+#include "common.h"
+#include "interrupt.h"
+
+#ifdef CORESAMPLE_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace coresample {
+
+/// True when the core was built with OpenMP.
+inline bool has_openmp() {
+#ifdef CORESAMPLE_HAVE_OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+/// OpenMP's default team size (omp_get_max_threads()), 1 without OpenMP.
+inline int max_threads() {
+#ifdef CORESAMPLE_HAVE_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/// n_threads as given by the caller: 0 means OpenMP's default; negative is a broken contract.
+inline int resolve_threads(int n_threads) {
+  CORESAMPLE_CHECK(n_threads >= 0, "n_threads must be >= 0, got " + std::to_string(n_threads));
+  return n_threads == 0 ? max_threads() : n_threads;
+}
+
+/// Calls fn(i) for every i in [0, n_items), in parallel on up to n_threads threads.
+///
+/// Results must not depend on which thread ran which item: fn writes only its own item's outputs
+/// (per-block partial sums are combined by the caller in item order). The calling thread (OpenMP
+/// thread 0) polls the interrupt hook before each item it takes; when the hook says stop, or when
+/// fn throws, a shared flag makes every thread skip its remaining items. No exception leaves the
+/// OpenMP region: the first one is captured and rethrown after it, then Interrupted if polled.
+template <class F>
+void parallel_for(index_t n_items, int n_threads, F&& fn) {
+  if (n_items <= 0) return;
+  int nt = resolve_threads(n_threads);
+  if (static_cast<index_t>(nt) > n_items) nt = static_cast<int>(n_items);
+  bool interrupted = false;
+#ifdef CORESAMPLE_HAVE_OPENMP
+  if (nt > 1) {
+    std::atomic<bool> stop{false};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+#pragma omp parallel num_threads(nt)
+    {
+      // Thread 0 of the team is the thread that entered the core (no nested regions here).
+      const bool caller = omp_get_thread_num() == 0;
+#pragma omp for schedule(dynamic, 1)
+      for (index_t i = 0; i < n_items; ++i) {
+        if (stop.load(std::memory_order_relaxed)) continue;
+        if (caller && stop_requested()) {
+          interrupted = true;
+          stop.store(true, std::memory_order_relaxed);
+          continue;
+        }
+        try {
+          fn(i);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (!error) error = std::current_exception();
+          stop.store(true, std::memory_order_relaxed);
+        }
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    if (interrupted) throw Interrupted();
+    return;
+  }
+#endif
+  (void)nt;
+  for (index_t i = 0; i < n_items; ++i) {
+    if (stop_requested()) {
+      interrupted = true;
+      break;
+    }
+    fn(i);
+  }
+  if (interrupted) throw Interrupted();
+}
+
+}  // namespace coresample

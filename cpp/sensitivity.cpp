@@ -1,0 +1,68 @@
+// Sensitivities: v_e from the chosen bound, m_e = u_e v_e, p = m / blocked_sum(m).
+#include "sensitivity.h"
+
+#include <vector>
+
+#include "blocks.h"
+#include "snap.h"
+
+namespace coresample {
+
+void sensitivities(const double* cost, const index_t* labels, index_t n,
+                   const double* center_losses, index_t k, double lam, const double* u,
+                   SensitivityMethod method, double* out, int n_threads) {
+  CORESAMPLE_CHECK(k >= 1, "sensitivities: n_clusters must be >= 1");
+  check_labels(labels, n, k);
+  if (n == 0) return;
+  auto weight = [u](index_t e) { return u != nullptr ? u[e] : 1.0; };
+  const double Phi = blocked_sum_of(n, n_threads, [&](index_t e) { return weight(e) * cost[e]; });
+  const double U = blocked_sum_of(n, n_threads, weight);
+  CORESAMPLE_CHECK(U > 0.0, "sensitivities: sample_weight must have a positive sum");
+  const index_t nb = num_blocks(n);
+
+  // m_e = u_e * v_e into out.
+  if (center_losses != nullptr) {
+    parallel_for(nb, n_threads, [&](index_t b) {
+      const index_t end = block_end(b, n);
+      for (index_t e = block_begin(b); e < end; ++e) {
+        const double v = center_losses[labels[e]] + lam * cost[e];
+        out[e] = weight(e) * v;
+      }
+    });
+  } else if (method == SensitivityMethod::kLightweight) {
+    const double a = lam * Phi / U;
+    parallel_for(nb, n_threads, [&](index_t b) {
+      const index_t end = block_end(b, n);
+      for (index_t e = block_begin(b); e < end; ++e) out[e] = weight(e) * (a + lam * cost[e]);
+    });
+  } else {
+    // |C_c| = sum of u over the cluster, rows in ascending order.
+    std::vector<double> size(static_cast<size_t>(k), 0.0);
+    for (index_t e = 0; e < n; ++e) size[labels[e]] += weight(e);
+    parallel_for(nb, n_threads, [&](index_t b) {
+      const index_t end = block_end(b, n);
+      for (index_t e = block_begin(b); e < end; ++e) {
+        const double w = weight(e);
+        if (w == 0.0) {
+          out[e] = 0.0;
+          continue;
+        }
+        const double inv_size = 1.0 / size[labels[e]];
+        const double v = Phi == 0.0 ? inv_size : cost[e] / Phi + inv_size;
+        out[e] = w * v;
+      }
+    });
+  }
+
+  const double S = blocked_sum(out, n, n_threads);
+  parallel_for(nb, n_threads, [&](index_t b) {
+    const index_t end = block_end(b, n);
+    if (S == 0.0) {
+      for (index_t e = block_begin(b); e < end; ++e) out[e] = weight(e) / U;
+    } else {
+      for (index_t e = block_begin(b); e < end; ++e) out[e] = out[e] / S;
+    }
+  });
+}
+
+}  // namespace coresample

@@ -1,0 +1,28 @@
+// Sensitivity sampling distribution p from costs, labels and center losses (ARCHITECTURE.md section 8).
+#pragma once
+
+#include "common.h"
+
+namespace coresample {
+
+/// Which sensitivity bound to use when no center losses are given.
+enum class SensitivityMethod {
+  kLightweight,  ///< v_e = lam * Phi / U + lam * cost_e (half uniform, half by cost); the default
+  kCoreset       ///< v_e = cost_e / Phi + 1 / |C_c(e)|
+};
+
+/// p_e = u_e v_e / blocked_sum(u v), or u_e / U when that sum is 0.
+///   cost          IN  (n)  cost_e >= 0
+///   labels        IN  (n)  each in [0, k) (checked)
+///   center_losses IN  (k)  l_c >= 0, or nullptr: then `method` decides
+///   k             n_clusters >= 1
+///   lam           Hoelder constant lambda >= 0
+///   u             IN  (n)  sample weights, or nullptr for ones; blocked_sum(u) must be > 0
+///   out           OUT (n)  p
+/// A row with u_e == 0 gets p_e = 0 even where v_e is not finite (a zero-weight cluster under
+/// "coreset", where 1 / |C_c| = inf), so that p holds no NaN.
+void sensitivities(const double* cost, const index_t* labels, index_t n,
+                   const double* center_losses, index_t k, double lam, const double* u,
+                   SensitivityMethod method, double* out, int n_threads);
+
+}  // namespace coresample

@@ -1,0 +1,25 @@
+"""coresample: clustering-based sensitivity sampling.
+
+Pick a small, weighted, representative subset of a large dataset: cluster the embeddings, ask a
+loss oracle about one representative per cluster, sample rows in proportion to an upper bound on
+their loss, and weight them so that weighted sums estimate dataset totals without bias.
+`coresample.reference` is a pure NumPy implementation of the same API for cross-checking.
+"""
+from ._core import simd_level
+from ._results import Selection
+from ._validation import CopyWarning
+from .assign import assign
+from .estimate import Estimate, estimate
+from .kmeans import KMeans
+from .sampling import sample
+from .seeding import kmeans_plusplus
+from .select import select
+from .sensitivity import sensitivities
+from .snap import snap_to_rows
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CopyWarning", "Estimate", "KMeans", "Selection", "assign", "estimate", "kmeans_plusplus",
+    "sample", "select", "sensitivities", "simd_level", "snap_to_rows", "__version__",
+]

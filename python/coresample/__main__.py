@@ -1,0 +1,4 @@
+"""python -m coresample: the same as the `coresample` command."""
+from .cli import main
+
+raise SystemExit(main())

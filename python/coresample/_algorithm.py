@@ -1,0 +1,137 @@
+"""Algorithm 1 (docs/ARCHITECTURE.md; DESIGN.md section 1), written once for both backends.
+
+`select` in the core and in the reference differ only in the numeric steps they plug in here,
+so the orchestration (oracle calls, query counting, weights, estimate) cannot drift apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Tuple, Type
+
+import numpy as np
+
+from ._random import seed_from_random_state
+from ._results import Selection
+from ._validation import (
+    check_array, check_choice, check_float, check_int, check_losses, check_n_clusters,
+    check_n_threads, check_sample_size, check_sample_weight, check_z,
+)
+from ._sensitivity_args import METHODS
+from .estimate import estimate
+
+ESTIMATORS = ("plain", "difference")
+Arr = np.ndarray
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The numeric steps of Algorithm 1, on validated input."""
+
+    kmeans: Type[Any]
+    assign: Callable[[Arr, Arr, float, Optional[Arr], int], Tuple[Arr, Arr, float]]
+    snap: Callable[[Arr, Arr, Arr, int], Arr]
+    sensitivities: Callable[..., Arr]
+    sample: Callable[[Arr, int, int, bool, int], Tuple[Arr, Arr]]
+
+
+def _query(loss_fn: Callable[[Arr], Any], rows: Arr) -> Arr:
+    return check_losses(loss_fn(rows), rows.shape[0], "loss_fn")
+
+
+def run_select(
+    backend: Backend,
+    X: Any,
+    budget: Any,
+    *,
+    n_clusters: Any,
+    z: Any,
+    lam: Any,
+    loss_fn: Optional[Callable[[Arr], Any]],
+    replace: bool,
+    sample_weight: Any,
+    method: str,
+    estimator: str,
+    max_iter: Any,
+    tol: Any,
+    max_points_per_center: Any,
+    random_state: Any,
+    n_threads: Any,
+) -> Selection:
+    X = check_array(X)
+    n = X.shape[0]
+    k = check_n_clusters(n_clusters, n)
+    budget = check_int(budget, "budget", 1, None if replace else n)
+    z = check_z(z)
+    lam = check_float(lam, "lam", 0.0)
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
+    check_choice(method, "method", METHODS)
+    check_choice(estimator, "estimator", ESTIMATORS)
+    if estimator == "difference" and loss_fn is None:
+        raise ValueError("estimator='difference' needs a loss_fn")
+    u = check_sample_weight(sample_weight, n)
+    nt = check_n_threads(n_threads)
+    seed = seed_from_random_state(random_state)
+
+    # 1. Cluster, 2. snap centers to real rows and measure costs to those rows.
+    km = backend.kmeans(
+        k, z=z, max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
+        random_state=seed, n_threads=n_threads,
+    ).fit(X, sample_weight=u)
+    reps = backend.snap(X, km.cluster_centers_, km.labels_, nt)
+    labels, cost, phi = backend.assign(X, X[reps], z, u, nt)
+    cluster_weights = np.bincount(labels, weights=u, minlength=k).astype(np.float64)
+    total_weight = float(n if u is None else u.sum())
+
+    # 3. One oracle query per distinct representative.
+    known: dict = {}
+    rep_losses = None
+    if loss_fn is not None:
+        distinct = np.unique(reps)
+        known.update(zip(distinct.tolist(), _query(loss_fn, distinct).tolist()))
+        rep_losses = np.array([known[r] for r in reps.tolist()])
+
+    # 4. Sensitivities and the sample.
+    p = backend.sensitivities(cost, labels, rep_losses, lam, u, method=method, n_clusters=k)
+    check_sample_size(budget, p, replace, "budget")
+    indices, weights = backend.sample(p, budget, seed, replace, nt)
+    if u is not None:
+        weights = weights * u[indices]
+
+    # 5. Losses of the sampled rows not queried yet, then the estimate.
+    losses = est = None
+    if loss_fn is not None:
+        fresh = np.setdiff1d(np.unique(indices), np.fromiter(known, dtype=np.int64, count=len(known)))
+        if fresh.size:
+            known.update(zip(fresh.tolist(), _query(loss_fn, fresh).tolist()))
+        losses = np.array([known[i] for i in indices.tolist()])
+        control = control_total = None
+        if estimator == "difference":
+            control = rep_losses[labels[indices]]
+            control_total = float(cluster_weights @ rep_losses)
+        est = estimate(
+            losses, weights, total_weight, replace=replace,
+            sample_weight=None if u is None else u[indices],
+            control=control, control_total=control_total or 0.0,
+        )
+
+    return Selection(
+        indices=indices,
+        weights=weights,
+        probabilities=p,
+        representatives=reps,
+        labels=labels,
+        cost=cost,
+        centers=km.cluster_centers_,
+        inertia=float(phi),
+        cluster_weights=cluster_weights,
+        total_weight=total_weight,
+        replace=bool(replace),
+        sample_weight=u,
+        losses=losses,
+        representative_losses=rep_losses,
+        estimate=None if est is None else est.mean,
+        stderr=None if est is None else est.stderr,
+        ci=None if est is None else est.ci,
+        n_queries=len(known),
+    )

@@ -1,0 +1,105 @@
+"""The Selection that `select()` returns (shared by the core and the reference)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from .estimate import Estimate, estimate
+
+
+@dataclass(frozen=True, eq=False)
+class Selection:
+    """A weighted, representative subset of the rows of X.
+
+    Attributes
+    ----------
+    indices : ndarray of shape (budget,), int64
+        Sampled rows, in draw order (replace=True; may repeat) or ascending key order
+        (replace=False; distinct).
+    weights : ndarray of shape (budget,), float64
+        Estimator weights: sum(weights * loss[indices]) estimates the total (weighted) loss.
+    probabilities : ndarray of shape (n_samples,), float64
+        The sampling distribution p over all rows (sums to 1).
+    representatives : ndarray of shape (n_clusters,), int64
+        For each cluster, the real row nearest its center.
+    labels, cost : ndarray of shape (n_samples,)
+        Each row's cluster (nearest representative) and its cost ||x - x_rep||^z.
+    centers : ndarray of shape (n_clusters, n_features)
+        The fitted cluster centers before snapping.
+    inertia : float
+        Phi = sum_e u_e cost_e, measured to the representatives.
+    cluster_weights : ndarray of shape (n_clusters,)
+        Total sample weight of each cluster.
+    total_weight : float
+        Total sample weight of the dataset (n_samples when unweighted).
+    losses, representative_losses : ndarray or None
+        Oracle losses of the sampled rows and of the representatives (None without loss_fn).
+    estimate, stderr : float or None
+        Estimated mean loss over the dataset and its standard error (None without loss_fn).
+    ci : (float, float) or None
+        Confidence interval of the mean loss.
+    n_queries : int
+        Distinct rows passed to loss_fn.
+    replace : bool
+        Whether the sample was drawn with replacement.
+    """
+
+    indices: np.ndarray
+    weights: np.ndarray
+    probabilities: np.ndarray
+    representatives: np.ndarray
+    labels: np.ndarray
+    cost: np.ndarray
+    centers: np.ndarray
+    inertia: float
+    cluster_weights: np.ndarray
+    total_weight: float
+    replace: bool
+    sample_weight: Optional[np.ndarray] = field(default=None, repr=False)
+    losses: Optional[np.ndarray] = None
+    representative_losses: Optional[np.ndarray] = None
+    estimate: Optional[float] = None
+    stderr: Optional[float] = None
+    ci: Optional[Tuple[float, float]] = None
+    n_queries: int = 0
+
+    def estimate_from(
+        self,
+        losses: Any,
+        *,
+        representative_losses: Any = None,
+        confidence: float = 0.95,
+    ) -> Estimate:
+        """Estimate the mean loss from the losses of the sampled rows (one per entry of indices).
+
+        With `representative_losses` (one per cluster) the difference estimator is used:
+        sum_c |C_c| l(r_c) + sum_i w_i (l_i - l(r_{c(i)})).
+        """
+        u = None if self.sample_weight is None else self.sample_weight[self.indices]
+        control, control_total = None, 0.0
+        if representative_losses is not None:
+            rep = np.asarray(representative_losses, dtype=np.float64)
+            if rep.shape != self.representatives.shape:
+                raise ValueError(
+                    f"representative_losses must have shape {self.representatives.shape}, got {rep.shape}"
+                )
+            control = rep[self.labels[self.indices]]
+            control_total = float(self.cluster_weights @ rep)
+        return estimate(
+            losses, self.weights, self.total_weight, replace=self.replace, sample_weight=u,
+            control=control, control_total=control_total, confidence=confidence,
+        )
+
+    @property
+    def all_indices(self) -> np.ndarray:
+        """Distinct rows of the selection: the representatives and the sampled rows, sorted."""
+        return np.union1d(self.representatives, self.indices)
+
+    def __repr__(self) -> str:
+        est = "" if self.estimate is None else f", estimate={self.estimate:.6g} +- {self.stderr:.3g}"
+        return (
+            f"Selection(budget={len(self.indices)}, n_clusters={len(self.representatives)}, "
+            f"replace={self.replace}, inertia={self.inertia:.6g}, n_queries={self.n_queries}{est})"
+        )

@@ -1,0 +1,39 @@
+"""Argument checks for `sensitivities`, shared by the core and the reference."""
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from ._validation import (
+    check_choice, check_float, check_int, check_labels, check_sample_weight, check_vector,
+)
+
+METHODS = ("lightweight", "coreset")
+
+
+def check_sensitivity_args(
+    cost: Any, labels: Any, center_losses: Any, lam: Any, sample_weight: Any, method: Any,
+    n_clusters: Any,
+) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], float, Optional[np.ndarray], str, int]:
+    cost = check_vector(cost, "cost", nonnegative=True)
+    if cost.size == 0:
+        raise ValueError("cost is empty")
+    n = cost.shape[0]
+    lam = check_float(lam, "lam", 0.0)
+    method = check_choice(method, "method", METHODS)
+    if center_losses is not None:
+        center_losses = check_vector(center_losses, "center_losses", nonnegative=True)
+        if center_losses.size == 0:
+            raise ValueError("center_losses is empty")
+    if n_clusters is not None:
+        k = check_int(n_clusters, "n_clusters", 1)
+    elif center_losses is not None:
+        k = center_losses.shape[0]
+    else:
+        k = int(np.max(labels)) + 1 if np.size(labels) else 1
+    if center_losses is not None and center_losses.shape[0] != k:
+        raise ValueError(f"center_losses must have length n_clusters={k}, got {center_losses.shape[0]}")
+    labels = check_labels(labels, n, k)
+    u = check_sample_weight(sample_weight, n)
+    return cost, labels, center_losses, lam, u, method, k

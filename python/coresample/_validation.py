@@ -1,0 +1,204 @@
+"""Every user-facing check in one place; each message names the argument and its value.
+
+Both `coresample` and `coresample.reference` call these functions, so bad input is refused the
+same way, with the same exception type and message, whichever implementation is used.
+"""
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any, Optional
+
+import numpy as np
+
+# Rows per chunk when scanning a large X for NaN/inf, so the scan needs only a small
+# temporary mask rather than an n x d one.
+_FINITE_CHECK_ROWS = 1 << 14
+
+
+class CopyWarning(UserWarning):
+    """Input had to be copied (wrong layout or dtype) before the core could use it."""
+
+
+def check_array(X: Any, name: str = "X") -> np.ndarray:
+    """Return X as a C-contiguous float32/float64 2-D array, refusing what cannot be used.
+
+    C-contiguous float32 and float64 arrays (memmaps included) pass through without a copy.
+    Non-contiguous float arrays and float16 are copied with a CopyWarning; other dtypes raise.
+    """
+    if not isinstance(X, np.ndarray):
+        X = np.asarray(X)
+        if X.dtype.kind in "iu" and X.size == 0:
+            X = X.astype(np.float64)
+    if X.dtype.kind != "f" or X.dtype.itemsize > 8:
+        raise TypeError(
+            f"{name} must have dtype float32 or float64, got {X.dtype}; "
+            f"convert it with {name}.astype(np.float32)"
+        )
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {X.shape}; need at least one row and one column")
+    if X.dtype == np.float16:
+        warnings.warn(f"{name} is float16: copied to float32", CopyWarning, stacklevel=3)
+        X = X.astype(np.float32)
+    elif not X.flags.c_contiguous:
+        warnings.warn(
+            f"{name} is not C-contiguous: copied ({X.nbytes / 2**20:.1f} MiB); "
+            f"pass np.ascontiguousarray({name}) to avoid the copy",
+            CopyWarning,
+            stacklevel=3,
+        )
+        X = np.ascontiguousarray(X)
+    check_finite(X, name)
+    return X
+
+
+def check_finite(a: np.ndarray, name: str) -> None:
+    """Raise ValueError if a holds NaN or inf (scanned in row chunks to bound the temporary)."""
+    flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
+    for start in range(0, flat.shape[0], _FINITE_CHECK_ROWS):
+        chunk = flat[start : start + _FINITE_CHECK_ROWS]
+        if not np.isfinite(chunk).all():
+            bad = start + int(np.flatnonzero(~np.isfinite(chunk).all(axis=1))[0])
+            raise ValueError(f"{name} contains NaN or inf (first at row {bad})")
+
+
+def check_vector(
+    v: Any, name: str, length: Optional[int] = None, *, nonnegative: bool = False
+) -> np.ndarray:
+    """A finite 1-D float64 array (copied only if it is not one already: vectors are small)."""
+    arr = np.asarray(v)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"{name} must have length {length}, got {arr.shape[0]}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    if nonnegative and arr.size and arr.min() < 0:
+        raise ValueError(f"{name} must be non-negative, got min {arr.min():g}")
+    return arr
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int) -> Optional[np.ndarray]:
+    """None (all ones) or a non-negative float64 vector of length n_samples with positive sum."""
+    if sample_weight is None:
+        return None
+    u = check_vector(sample_weight, "sample_weight", n_samples, nonnegative=True)
+    if not u.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum")
+    return u
+
+
+def check_labels(labels: Any, n_samples: int, n_clusters: int) -> np.ndarray:
+    """int64 cluster labels of length n_samples, each in [0, n_clusters)."""
+    arr = np.asarray(labels)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers, got dtype {arr.dtype}")
+    if arr.ndim != 1 or arr.shape[0] != n_samples:
+        raise ValueError(f"labels must have shape ({n_samples},), got {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() >= n_clusters):
+        raise ValueError(
+            f"labels must lie in [0, n_clusters={n_clusters}), got [{arr.min()}, {arr.max()}]"
+        )
+    return arr
+
+
+def check_int(value: Any, name: str, low: int, high: Optional[int] = None) -> int:
+    """An integer in [low, high] (high=None: no upper bound)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        upper = "" if high is None else f" and <= {high}"
+        raise ValueError(f"{name}={value} must be >= {low}{upper}")
+    return value
+
+
+def check_float(
+    value: Any, name: str, low: float, high: float = np.inf, *, low_inclusive: bool = True
+) -> float:
+    """A finite real number in [low, high] (or (low, high] when low_inclusive is False)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    ok_low = value >= low if low_inclusive else value > low
+    if not (np.isfinite(value) and ok_low and value <= high):
+        bracket = "[" if low_inclusive else "("
+        raise ValueError(f"{name}={value!r} must be a finite number in {bracket}{low}, {high}]")
+    return value
+
+
+def check_n_clusters(n_clusters: Any, n_samples: int) -> int:
+    k = check_int(n_clusters, "n_clusters", 1)
+    if k > n_samples:
+        raise ValueError(f"n_clusters={k} must be <= n_samples={n_samples}")
+    return k
+
+
+def check_z(z: Any) -> float:
+    return check_float(z, "z", 1.0, 64.0)
+
+
+def check_n_threads(n_threads: Any) -> int:
+    """None -> 0 (the OpenMP default: all cores); else a positive integer."""
+    if n_threads is None:
+        return 0
+    return check_int(n_threads, "n_threads", 1)
+
+
+def check_probabilities(p: Any) -> np.ndarray:
+    """Non-negative finite float64 sampling masses with a positive sum (need not sum to 1)."""
+    arr = check_vector(p, "p", nonnegative=True)
+    if arr.size == 0:
+        raise ValueError("p is empty")
+    if not arr.sum() > 0:
+        raise ValueError("p must have a positive sum (all entries are zero)")
+    return arr
+
+
+def check_sample_size(size: Any, p: np.ndarray, replace: bool, name: str = "size") -> int:
+    """size >= 1; without replacement also <= the number of rows with positive probability."""
+    size = check_int(size, name, 1)
+    if not replace:
+        positive = int(np.count_nonzero(p))
+        if size > positive:
+            raise ValueError(
+                f"{name}={size} must be <= the number of rows with positive probability "
+                f"({positive}) when replace=False"
+            )
+    return size
+
+
+def check_losses(values: Any, length: int, name: str) -> np.ndarray:
+    """What a loss oracle returned: `length` finite, non-negative numbers."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must return numbers, got {type(values).__name__}") from exc
+    arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
+    if arr.shape != (length,):
+        raise ValueError(f"{name} returned shape {np.shape(values)}, expected ({length},)")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} returned NaN or inf")
+    if arr.min(initial=0.0) < 0:
+        raise ValueError(f"{name} returned a negative loss ({arr.min():g}); losses must be >= 0")
+    return arr
+
+
+def check_choice(value: Any, name: str, choices: tuple) -> Any:
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} must be one of {choices}")
+    return value
+
+
+def check_centers(centers: Any, X: np.ndarray) -> np.ndarray:
+    """Centers with X's number of features, in X's dtype (a small copy when the dtype differs)."""
+    centers = check_array(centers, "centers")
+    if centers.shape[1] != X.shape[1]:
+        raise ValueError(f"centers has {centers.shape[1]} features but X has {X.shape[1]}")
+    return centers.astype(X.dtype, copy=False)

@@ -1,0 +1,20 @@
+"""coresample.reference: the pure NumPy twin of `coresample`.
+
+Same public names, signatures and results (docs/ARCHITECTURE.md): identical sampling for the same
+seed, clustering equal to rounding. Slow and readable; it never imports the C++ extension's code.
+"""
+from .._results import Selection
+from .._validation import CopyWarning
+from ..estimate import Estimate, estimate
+from .assign import assign
+from .kmeans import KMeans
+from .sampling import sample
+from .seeding import kmeans_plusplus
+from .select import select
+from .sensitivity import sensitivities
+from .snap import snap_to_rows
+
+__all__ = [
+    "CopyWarning", "Estimate", "KMeans", "Selection", "assign", "estimate", "kmeans_plusplus",
+    "sample", "select", "sensitivities", "snap_to_rows",
+]

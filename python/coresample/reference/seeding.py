@@ -1,0 +1,60 @@
+"""Pure NumPy counterpart of `coresample.kmeans_plusplus` (greedy k-means++, section 5)."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from .._kmeans_base import check_plusplus_args
+from .._random import SEEDING
+from . import _rng
+from ._blocks import blocked_sum, search
+from .assign import cost_from_d2
+
+
+def _dist_z(X: np.ndarray, row: np.ndarray, z: float) -> np.ndarray:
+    diff = X.astype(np.float64) - row.astype(np.float64)
+    return cost_from_d2(np.einsum("ij,ij->i", diff, diff), z)
+
+
+def plusplus_indices(
+    X: np.ndarray, u: np.ndarray, k: int, z: float, seed: int, n_local_trials: int
+) -> np.ndarray:
+    """The seeding itself, on validated input; u are the sample weights (ones if unweighted)."""
+    n = X.shape[0]
+    L = n_local_trials
+    indices = np.empty(k, dtype=np.int64)
+    first = _rng.unit(_rng.draw(seed, SEEDING, np.array([0])))
+    indices[0] = search(u, first)[0]
+    D = u * _dist_z(X, X[indices[0]], z)
+    for c in range(1, k):
+        r = _rng.unit(_rng.draw(seed, SEEDING, np.arange(c * L, c * L + L)))
+        if blocked_sum(D) > 0:
+            candidates = search(D, r)
+        else:
+            candidates = np.minimum(np.floor(r * n).astype(np.int64), n - 1)
+        best_pot, best_D = np.inf, None
+        for cand in candidates:
+            trial = np.minimum(D, u * _dist_z(X, X[cand], z))
+            pot = blocked_sum(trial)
+            if pot < best_pot:
+                best_pot, best_D, indices[c] = pot, trial, cand
+        D = best_D
+    return indices
+
+
+def kmeans_plusplus(
+    X: np.ndarray,
+    n_clusters: int,
+    *,
+    z: float = 2.0,
+    sample_weight: Optional[np.ndarray] = None,
+    random_state: Any = None,
+    n_local_trials: Optional[int] = None,
+    n_threads: Optional[int] = None,
+) -> np.ndarray:
+    """Pure NumPy counterpart of `coresample.kmeans_plusplus` (n_threads is ignored)."""
+    X, k, z, u, seed, L, _ = check_plusplus_args(
+        X, n_clusters, z, sample_weight, random_state, n_local_trials, n_threads
+    )
+    return plusplus_indices(X, np.ones(X.shape[0]) if u is None else u, k, z, seed, L)

@@ -1,0 +1,105 @@
+"""select(): Algorithm 1 end to end, backed by the C++ core."""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ._algorithm import Backend, run_select
+from ._results import Selection
+from .assign import assign_rows
+from .kmeans import KMeans
+from .sampling import sample_rows
+from .sensitivity import sensitivities
+from .snap import snap_rows
+
+_BACKEND = Backend(
+    kmeans=KMeans, assign=assign_rows, snap=snap_rows, sensitivities=sensitivities, sample=sample_rows
+)
+
+
+def select(
+    X: np.ndarray,
+    budget: int,
+    *,
+    n_clusters: int,
+    z: float = 2.0,
+    lam: float = 1.0,
+    loss_fn: Optional[Callable[[np.ndarray], Any]] = None,
+    replace: bool = True,
+    sample_weight: Optional[np.ndarray] = None,
+    method: str = "lightweight",
+    estimator: str = "plain",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    max_points_per_center: Optional[int] = None,
+    random_state: Any = None,
+    n_threads: Optional[int] = None,
+) -> Selection:
+    """Pick a small, weighted, representative subset of the rows of X.
+
+    Clustering-based sensitivity sampling (Axiotis et al., "Data-efficient learning via
+    clustering-based sensitivity sampling", ICML 2024):
+
+    1. (k, z)-cluster X (`KMeans`), snap every center to its nearest member row (the
+       representative) and measure each row's cost ||x_e - x_rep||^z to its representative.
+    2. If `loss_fn` is given, query it once for the representatives: l(c).
+    3. Sample `budget` rows with p(e) proportional to u_e (l(c(e)) + lam * cost(e)) (without an
+       oracle, the `method` of `sensitivities`).
+    4. Weight each sampled row so that sum(weights * loss) is an unbiased estimate of the total
+       loss; with an oracle, query the sampled rows and report the estimated mean loss.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+        Embeddings. C-contiguous input is used in place, without a copy.
+    budget : int
+        Number of sampled rows s: i.i.d. draws (replace=True) or distinct rows (replace=False,
+        at most n_samples). The n_clusters representatives come in addition.
+    n_clusters : int
+        k, 1 <= k <= n_samples.
+    z : float, default=2.0
+        Cost exponent (2: k-means; 1: k-median).
+    lam : float, default=1.0
+        Hoelder constant lambda >= 0 of the loss: |l(e) - l(e')| <= lam ||x_e - x_e'||^z.
+    loss_fn : callable, default=None
+        loss_fn(indices: int64 ndarray) -> losses of those rows (non-negative, one per index).
+        Called once for the representatives and once for the sampled rows not already
+        queried; each distinct row is asked for at most once (see `n_queries`).
+    replace : bool, default=True
+        Sample with replacement (the theory's i.i.d. draws) or distinct rows.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row multiplicities u_e; the targets are then sum_e u_e l(e) and its mean.
+    method : {"lightweight", "coreset"}, default="lightweight"
+        Distribution used without an oracle (see `sensitivities`).
+    estimator : {"plain", "difference"}, default="plain"
+        "difference" (needs loss_fn) estimates sum_c |C_c| l(c) + sum_i w_i (l_i - l(c(i))):
+        also unbiased, usually much tighter.
+    max_iter, tol, max_points_per_center
+        Passed to `KMeans`.
+    random_state : None, int or numpy Generator, default=None
+        One seed drives seeding, subsampling and sampling (separate streams).
+    n_threads : int, default=None
+        Threads; None uses all cores. The output is bit-identical for any value.
+
+    Returns
+    -------
+    Selection
+        indices, weights, probabilities, representatives, labels, cost, estimate, stderr, ci,
+        n_queries and more; see `Selection`.
+
+    Examples
+    --------
+    >>> import numpy as np, coresample
+    >>> X = np.random.default_rng(0).normal(size=(1000, 8)).astype(np.float32)
+    >>> sel = coresample.select(X, 50, n_clusters=10, random_state=0,
+    ...                         loss_fn=lambda idx: (X[idx] ** 2).sum(axis=1))
+    >>> len(sel.indices), len(sel.representatives), sel.n_queries <= 60
+    (50, 10, True)
+    """
+    return run_select(
+        _BACKEND, X, budget, n_clusters=n_clusters, z=z, lam=lam, loss_fn=loss_fn,
+        replace=replace, sample_weight=sample_weight, method=method, estimator=estimator,
+        max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
+        random_state=random_state, n_threads=n_threads,
+    )

@@ -1,0 +1,57 @@
+"""Clustering quality: known clusters recovered, and scikit-learn's inertia matched on real data."""
+import numpy as np
+import pytest
+
+import coresample
+from conftest import blobs
+
+
+def test_recovers_known_clusters(dtype, seed):
+    X, truth = blobs(3000, 8, 12, seed, dtype, spread=0.5)
+    km = coresample.KMeans(12, random_state=seed).fit(X)
+    # Every predicted cluster is exactly one true cluster (labels equal up to renaming).
+    pairs = set(zip(km.labels_.tolist(), truth.tolist()))
+    assert len(pairs) == 12
+
+
+def test_inertia_close_to_sklearn_on_digits():
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.cluster import KMeans as SKMeans
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data.astype(np.float64)
+    ours, theirs = [], []
+    for s in range(5):
+        ours.append(coresample.KMeans(10, random_state=s).fit(X).inertia_)
+        theirs.append(SKMeans(10, n_init=1, random_state=s).fit(X).inertia_)
+    # Both are single k-means++ runs; the means over 5 seeds agree within 3%.
+    assert np.mean(ours) <= 1.03 * np.mean(theirs), (ours, theirs)
+    assert sklearn is not None
+
+
+def test_same_init_same_result_as_sklearn():
+    from sklearn.cluster import KMeans as SKMeans
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data.astype(np.float64)
+    init = X[:: len(X) // 10][:10].copy()
+    ours = coresample.KMeans(10, init=init, max_iter=300, tol=0).fit(X)
+    theirs = SKMeans(10, init=init, n_init=1, max_iter=300, tol=0, algorithm="lloyd").fit(X)
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+    np.testing.assert_allclose(ours.inertia_, theirs.inertia_, rtol=1e-9)
+
+
+def test_subsampled_fit_quality():
+    X, _ = blobs(20000, 16, 20, 0, np.float32, spread=1.0)
+    full = coresample.KMeans(20, random_state=0).fit(X).inertia_
+    sub = coresample.KMeans(20, random_state=0, max_points_per_center=64).fit(X).inertia_
+    assert sub <= 1.05 * full
+
+
+def test_kmedian_is_robust_to_outliers():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(0, 0.1, size=(500, 2)), [[1000.0, 1000.0]] * 5])
+    km1 = coresample.KMeans(1, z=1.0, random_state=0, tol=0, max_iter=200).fit(X)
+    km2 = coresample.KMeans(1, z=2.0, random_state=0).fit(X)
+    assert np.linalg.norm(km1.cluster_centers_[0]) < 0.2  # the median ignores the outliers
+    assert np.linalg.norm(km2.cluster_centers_[0]) > 5.0  # the mean does not
