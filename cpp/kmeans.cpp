@@ -54,13 +54,16 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
     group_rows(labels, n, k, groups);
 
     // 2-3. Each center's owner adds weight * x over its rows in ascending row order, in double.
+    //      The first step is a plain mean even for z != 2: k-means++ seeds are data rows, and at
+    //      distance 0 the reweighted (Weiszfeld) step gives that row all the weight and is stuck.
+    const bool reweight_now = reweight && it > 0;
     parallel_for(k, n_threads, [&](index_t c) {
       std::vector<double> acc(static_cast<size_t>(d), 0.0);
       double w_sum = 0.0;
       for (index_t p = groups.start[c]; p < groups.start[c + 1]; ++p) {
         const index_t e = groups.rows[p];
         double w = u != nullptr ? u[e] : 1.0;
-        if (reweight) w = w * std::pow(std::max(dist[e], 1e-12), z - 2.0);
+        if (reweight_now) w = w * std::pow(std::max(dist[e], 1e-12), z - 2.0);
         w_sum += w;
         const T* x = X + e * d;
         for (index_t j = 0; j < d; ++j) acc[j] += w * static_cast<double>(x[j]);
