@@ -101,17 +101,22 @@ const KernelTable& table_for(const std::string& simd) {
 }
 
 template <class T>
-double assign_py(const Array<T>& X, const Array<T>& centers, double z,
-                 const OptArray<double>& sample_weight, Array<std::int64_t>& labels,
-                 Array<double>& cost, int n_threads, const std::string& simd) {
-  require_ndim(X, 2, "X");
+index_t require_centers(const Array<T>& centers, index_t d) {
   require_ndim(centers, 2, "centers");
-  const index_t n = X.shape(0), d = X.shape(1), k = centers.shape(0);
   if (centers.shape(1) != d) {
     throw py::value_error("centers must have " + std::to_string(d) + " columns like X, got shape " +
                           describe_shape(centers));
   }
-  if (k < 1) throw py::value_error("centers must have at least one row");
+  if (centers.shape(0) < 1) throw py::value_error("centers must have at least one row");
+  return centers.shape(0);
+}
+
+template <class T>
+double assign_py(const Array<T>& X, const Array<T>& centers, double z,
+                 const OptArray<double>& sample_weight, Array<std::int64_t>& labels,
+                 Array<double>& cost, int n_threads, const std::string& simd) {
+  require_ndim(X, 2, "X");
+  const index_t n = X.shape(0), d = X.shape(1), k = require_centers(centers, d);
   const double* u = opt_ptr(sample_weight, n, "sample_weight");
   index_t* lab = out_ptr(labels, n, "labels");
   double* c = out_ptr(cost, n, "cost");
@@ -146,13 +151,7 @@ std::pair<index_t, double> lloyd_py(const Array<T>& X, const OptArray<double>& s
                                     Array<std::int64_t>& labels, Array<double>& cost,
                                     int n_threads) {
   require_ndim(X, 2, "X");
-  require_ndim(centers, 2, "centers");
-  const index_t n = X.shape(0), d = X.shape(1), k = centers.shape(0);
-  if (centers.shape(1) != d) {
-    throw py::value_error("centers must have " + std::to_string(d) + " columns like X, got shape " +
-                          describe_shape(centers));
-  }
-  if (k < 1) throw py::value_error("centers must have at least one row");
+  const index_t n = X.shape(0), d = X.shape(1), k = require_centers(centers, d);
   if (n < k) throw py::value_error("X must have at least as many rows as centers");
   if (max_iter < 0) throw py::value_error("max_iter must be >= 0");
   require_writeable(centers, "centers");
@@ -185,12 +184,7 @@ template <class T>
 void snap_to_rows_py(const Array<T>& X, const Array<T>& centers,
                      const Array<std::int64_t>& labels, Array<std::int64_t>& out, int n_threads) {
   require_ndim(X, 2, "X");
-  require_ndim(centers, 2, "centers");
-  const index_t n = X.shape(0), d = X.shape(1), k = centers.shape(0);
-  if (centers.shape(1) != d) {
-    throw py::value_error("centers must have " + std::to_string(d) + " columns like X, got shape " +
-                          describe_shape(centers));
-  }
+  const index_t n = X.shape(0), d = X.shape(1), k = require_centers(centers, d);
   if (n < 1) throw py::value_error("X must have at least one row");
   require_vector(labels, n, "labels");
   index_t* o = out_ptr(out, k, "out");
