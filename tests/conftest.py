@@ -32,6 +32,11 @@ def blobs(n, d, k, seed, dtype=np.float64, spread=0.05, scale=10.0):
     """k well-separated Gaussian blobs (no near-ties in any assignment); returns X and truth."""
     rng = np.random.default_rng(seed)
     centers = rng.uniform(-scale, scale, size=(k, d))
+    # Blob centers at least 20 spreads apart, so no row lies near a tie between two of them
+    # (in few dimensions random centers can nearly coincide; then spread them on a grid).
+    gaps = np.linalg.norm(centers[:, None] - centers[None], axis=-1) + np.eye(k) * 1e9
+    if k > 1 and gaps.min() < 20 * spread:
+        centers[:, 0] = np.linspace(-scale, scale, k)[rng.permutation(k)]
     truth = rng.integers(k, size=n)
     truth[:k] = np.arange(k)  # every blob has a row
     X = centers[truth] + spread * rng.normal(size=(n, d))
