@@ -71,6 +71,12 @@ class BlockedCdf {
     }
   }
 
+  /// The same, from block totals the caller already has (t_b = sequential sum of block b of a).
+  BlockedCdf(const double* a, index_t n, const std::vector<double>& totals) : a_(a), n_(n) {
+    offsets_.assign(totals.size() + 1, 0.0);
+    for (size_t b = 0; b < totals.size(); ++b) offsets_[b + 1] = offsets_[b] + totals[b];
+  }
+
   /// The blocked sum of a (equal to blocked_sum(a)).
   double total() const { return offsets_.back(); }
 

@@ -38,6 +38,17 @@ inline int resolve_threads(int n_threads) {
   return n_threads == 0 ? max_threads() : n_threads;
 }
 
+/// Work (element operations) below which a loop runs on the calling thread alone. Waking the team
+/// costs microseconds on an idle machine but up to a scheduler time slice (milliseconds) when the
+/// other cores are busy, so loops shorter than about a millisecond of work are not worth it.
+constexpr double kMinParallelWork = 4.0e6;
+
+/// n_threads for a loop of `work` element operations: 1 below kMinParallelWork. Results never depend
+/// on the thread count, so this changes speed only.
+inline int threads_for_work(int n_threads, double work) {
+  return work < kMinParallelWork ? 1 : n_threads;
+}
+
 /// Calls fn(i) for every i in [0, n_items), in parallel on up to n_threads threads.
 ///
 /// Results must not depend on which thread ran which item: fn writes only its own item's outputs

@@ -8,9 +8,15 @@
 #include "assign.h"
 #include "blocks.h"
 #include "interrupt.h"
+#include "kernels/kernels.h"
 #include "rng.h"
 
 namespace coresample {
+
+namespace {
+auto distances_kernel_for(const KernelTable& table, float) { return table.squared_distances_f32; }
+auto distances_kernel_for(const KernelTable& table, double) { return table.squared_distances_f64; }
+}  // namespace
 
 index_t default_local_trials(index_t k) {
   return 2 + static_cast<index_t>(std::floor(std::log(static_cast<double>(k))));
@@ -23,6 +29,9 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
   CORESAMPLE_CHECK(k >= 1, "kmeans_plusplus: n_clusters must be >= 1");
   CORESAMPLE_CHECK(n_local_trials >= 0, "kmeans_plusplus: n_local_trials must be >= 0");
   const index_t L = n_local_trials == 0 ? default_local_trials(k) : n_local_trials;
+  // Each step runs two short parallel loops; small problems stay on one thread (parallel.h).
+  n_threads = threads_for_work(n_threads, static_cast<double>(n) * static_cast<double>(d) *
+                                              static_cast<double>(L + 1));
   const std::uint64_t key = stream_key(seed, kStreamSeeding);
   const index_t nb = num_blocks(n);
   auto weight = [u](index_t e) { return u != nullptr ? u[e] : 1.0; };
@@ -39,16 +48,22 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
     indices[0] = cdf.search(unit(draw_from_key(key, 0)));
   }
 
-  // 2. D_e = u_e * dist(x_e, first)^z.
+  // 2. D_e = u_e * dist(x_e, first)^z, from exact double distances. The same pass leaves the
+  //    block totals of D for the next draws' CDF (one parallel region per update, not two: each
+  //    region costs a wake-up of the other threads, which is slow when the machine is busy).
   std::vector<double> D(static_cast<size_t>(n));
+  std::vector<double> block_total(static_cast<size_t>(nb));
   auto update_D = [&](index_t center) {
     const T* c = X + center * d;
     parallel_for(nb, n_threads, [&](index_t b) {
       const index_t end = block_end(b, n);
+      double t = 0.0;
       for (index_t e = block_begin(b); e < end; ++e) {
         const double v = weight(e) * cost_from_squared(squared_distance(X + e * d, c, d), z);
         if (v < D[e]) D[e] = v;
+        t += D[e];
       }
+      block_total[b] = t;
     });
   };
   std::fill(D.begin(), D.end(), __builtin_huge_val());
@@ -56,10 +71,12 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
 
   // 3. Centers 1 .. k-1: L candidates drawn by D, keep the one of least potential.
   std::vector<index_t> candidates(static_cast<size_t>(L));
+  std::vector<T> trial_rows(static_cast<size_t>(L * d));
+  const auto kernel = distances_kernel_for(kernels(), T());
   std::vector<double> block_pot(static_cast<size_t>(L * nb));  // [trial][block]
   for (index_t c = 1; c < k; ++c) {
     check_interrupt();
-    const BlockedCdf cdf(D.data(), n, n_threads);
+    const BlockedCdf cdf(D.data(), n, block_total);
     const double total = cdf.total();
     for (index_t j = 0; j < L; ++j) {
       const double r = unit(draw_from_key(key, static_cast<std::uint64_t>(c * L + j)));
@@ -70,29 +87,26 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
         candidates[j] = cdf.search(r);
       }
     }
-    // Potential of trial j: blocked_sum(min(D_e, u_e * dist(x_e, cand_j)^z)); one read of each row
-    // serves all L trials, each with its own in-order block accumulator.
+    // Potential of trial j: blocked_sum(min(D_e, u_e * dist(x_e, cand_j)^z)). The trials' distances
+    // are computed in the input dtype by the dispatched kernel (they only rank the L trials; a
+    // near-tie between two trials may resolve differently from the float64 reference), while D
+    // itself is updated below from exact double distances, so the draws see the exact D.
+    for (index_t j = 0; j < L; ++j) {
+      std::copy(X + candidates[j] * d, X + (candidates[j] + 1) * d, trial_rows.begin() + j * d);
+    }
     parallel_for(nb, n_threads, [&](index_t b) {
       const index_t begin = block_begin(b);
       const index_t end = block_end(b, n);
-      double acc[64];
-      std::vector<double> acc_heap;
-      double* t = acc;
-      if (L > 64) {
-        acc_heap.assign(static_cast<size_t>(L), 0.0);
-        t = acc_heap.data();
-      }
-      for (index_t j = 0; j < L; ++j) t[j] = 0.0;
-      for (index_t e = begin; e < end; ++e) {
-        const T* x = X + e * d;
-        const double w = weight(e);
-        for (index_t j = 0; j < L; ++j) {
-          const double v =
-              w * cost_from_squared(squared_distance(x, X + candidates[j] * d, d), z);
-          t[j] += std::min(D[e], v);
+      std::vector<T> d2(static_cast<size_t>((end - begin) * L));
+      kernel(X + begin * d, end - begin, d, trial_rows.data(), L, d2.data());
+      for (index_t j = 0; j < L; ++j) {
+        double t = 0.0;
+        for (index_t e = begin; e < end; ++e) {
+          const double v = weight(e) * cost_from_squared(static_cast<double>(d2[(e - begin) * L + j]), z);
+          t += std::min(D[e], v);
         }
+        block_pot[j * nb + b] = t;
       }
-      for (index_t j = 0; j < L; ++j) block_pot[j * nb + b] = t[j];
     });
     index_t best = 0;
     double best_pot = sum_in_order(block_pot.data(), nb);

@@ -176,3 +176,20 @@ def test_select_matches(dtype, replace, seed):
     # Sampling from (nearly) equal p: the rows agree except where rounding moved a boundary.
     assert np.mean(a.indices == b.indices) > 0.95
     np.testing.assert_allclose(a.estimate, b.estimate, rtol=0.05)
+
+
+def test_kmeans_parallel_init_identical(dtype, seed):
+    X, _ = blobs(3000, 6, 15, seed, dtype)
+    kw = dict(init="k-means||", max_iter=0, random_state=seed)
+    a = coresample.KMeans(15, **kw).fit(X)
+    b = ref.KMeans(15, **kw).fit(X)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
+def test_select_subsampled_matches(dtype, seed):
+    X, _ = blobs(6000, 5, 8, seed, dtype)
+    kw = dict(n_clusters=8, max_points_per_center=100, random_state=seed)
+    a = coresample.select(X, 100, **kw)
+    b = ref.select(X, 100, **kw)
+    np.testing.assert_array_equal(a.representatives, b.representatives)
+    np.testing.assert_array_equal(a.labels, b.labels)

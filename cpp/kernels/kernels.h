@@ -37,6 +37,13 @@ struct KernelTable {
                              const float* norms, index_t k, float* best, index_t* labels);
   void (*nearest_center_f64)(const double* x, index_t m, index_t d, const double* packed,
                              const double* norms, index_t k, double* best, index_t* labels);
+  /// squared_distances(x, m, d, points, L, out): out[i * L + j] = ||x_i - p_j||^2 in T, summed
+  /// as sum_j (x_j - p_j)^2 (no cancellation) over 16 interleaved partial sums.
+  ///   x IN (m*d), points IN (L*d), out OUT (m*L). k-means++ ranks its trials with it.
+  void (*squared_distances_f32)(const float* x, index_t m, index_t d, const float* points,
+                                index_t L, float* out);
+  void (*squared_distances_f64)(const double* x, index_t m, index_t d, const double* points,
+                                index_t L, double* out);
 };
 
 /// Per-level tables, defined in kernels_<isa>.cpp (scalar = the baseline build).

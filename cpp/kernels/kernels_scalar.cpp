@@ -6,7 +6,8 @@ namespace coresample {
 
 const KernelTable& kernel_table_scalar() {
   static const KernelTable table{SimdLevel::kScalar, &scalar::nearest_center_f32,
-                                 &scalar::nearest_center_f64};
+                                 &scalar::nearest_center_f64,
+                                 &scalar::squared_distances_f32, &scalar::squared_distances_f64};
   return table;
 }
 

@@ -51,6 +51,7 @@ def run_select(
     sample_weight: Any,
     method: str,
     estimator: str,
+    init: Any,
     max_iter: Any,
     tol: Any,
     max_points_per_center: Any,
@@ -74,11 +75,22 @@ def run_select(
     seed = seed_from_random_state(random_state)
 
     # 1. Cluster, 2. snap centers to real rows and measure costs to those rows.
+    # With max_points_per_center, the centers are fitted on a uniform subsample and snapped to
+    # the nearest subsample member; then one exact pass over all rows measures the costs to the
+    # representatives (KMeans alone would add a second full pass for its own labels_).
     km = backend.kmeans(
-        k, z=z, max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
-        random_state=seed, n_threads=n_threads,
-    ).fit(X, sample_weight=u)
-    reps = backend.snap(X, km.cluster_centers_, km.labels_, nt)
+        k, z=z, init=init, max_iter=max_iter, tol=tol, random_state=seed, n_threads=n_threads
+    )
+    rows = None
+    if max_points_per_center is not None:
+        m = k * check_int(max_points_per_center, "max_points_per_center", 1)
+        rows = km._subsample(n, m, seed, nt) if n > m else None
+    X_fit = X if rows is None else X[rows]
+    u_fit = None if u is None or rows is None else u[rows]
+    km.fit(X_fit, sample_weight=u if rows is None else u_fit)
+    reps = backend.snap(X_fit, km.cluster_centers_, km.labels_, nt)
+    if rows is not None:
+        reps = rows[reps]
     labels, cost, phi = backend.assign(X, X[reps], z, u, nt)
     cluster_weights = np.bincount(labels, weights=u, minlength=k).astype(np.float64)
     total_weight = float(n if u is None else u.sum())

@@ -10,13 +10,18 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from ._random import seed_from_random_state
+from ._random import KMEANS_PARALLEL, seed_from_random_state
 from ._validation import (
     check_array, check_float, check_int, check_n_clusters, check_n_threads,
     check_sample_weight, check_z,
 )
 
 Arr = np.ndarray
+
+# k-means|| parameters: rounds and oversampling factor l / k (Bahmani et al. use 5 rounds and
+# l between 0.5 k and 2 k; 2 k keeps about 10 k candidates for the final weighted k-means++).
+KMEANS_PARALLEL_ROUNDS = 5
+KMEANS_PARALLEL_OVERSAMPLING = 2.0
 
 
 class KMeansBase:
@@ -98,13 +103,60 @@ class KMeansBase:
 
     def _initial_centers(self, X: Arr, u: Optional[Arr], k: int, z: float, seed: int, nt: int) -> Arr:
         if isinstance(self.init, str):
-            if self.init != "k-means++":
-                raise ValueError(f"init={self.init!r} must be 'k-means++' or an array of centers")
-            return X[self._seed(X, u, k, z, seed, nt)]
+            if self.init == "k-means++":
+                return X[self._seed(X, u, k, z, seed, nt)]
+            if self.init == "k-means||":
+                return X[self._seed_parallel(X, u, k, z, seed, nt)]
+            raise ValueError(
+                f"init={self.init!r} must be 'k-means++', 'k-means||' or an array of centers"
+            )
         init = check_array(self.init, "init")
         if init.shape != (k, X.shape[1]):
             raise ValueError(f"init must have shape ({k}, {X.shape[1]}), got {init.shape}")
         return np.array(init, dtype=X.dtype, order="C", copy=True)
+
+    def _seed_parallel(self, X: Arr, u: Optional[Arr], k: int, z: float, seed: int, nt: int) -> Arr:
+        """k-means|| (Bahmani, Moseley, Vattani, Kumar & Vassilvitskii, VLDB 2012).
+
+        Starts from k-means++'s first center; each round r keeps every row e independently when
+        unit(draw(seed, KMEANS_PARALLEL, r n + e)) * psi < l * D_e (l = 2k, psi = blocked sum of D),
+        so a round costs one assignment pass against the new rows (the fast tiled kernel) instead of
+        one pass per center. After KMEANS_PARALLEL_ROUNDS rounds (more while fewer than k rows are
+        kept), greedy k-means++ on the kept rows, weighted by the sample weight of the rows nearest
+        to each, picks the k centers. Falls back to k-means++ on X if fewer than k rows are kept.
+        """
+        # The stream and the blocked sum in NumPy (imported here: reference imports this module).
+        from .reference import _rng
+        from .reference._blocks import blocked_sum
+
+        n = X.shape[0]
+        w = np.ones(n) if u is None else u
+        chosen = [int(self._seed(X, u, 1, z, seed, nt)[0])]
+        _, cost, _ = self._assign(X, X[chosen], z, None, nt)
+        owner = np.zeros(n, dtype=np.int64)
+        ell = KMEANS_PARALLEL_OVERSAMPLING * k
+        for r in range(4 * KMEANS_PARALLEL_ROUNDS):
+            if r >= KMEANS_PARALLEL_ROUNDS and len(chosen) >= k:
+                break
+            D = w * cost
+            psi = blocked_sum(D)
+            if not psi > 0:
+                break
+            U = _rng.unit(_rng.draw(seed, KMEANS_PARALLEL, np.arange(r * n, (r + 1) * n, dtype=np.uint64)))
+            new = np.flatnonzero(U * psi < ell * D)
+            if new.size == 0:
+                continue
+            labels_new, cost_new, _ = self._assign(X, np.ascontiguousarray(X[new]), z, None, nt)
+            closer = cost_new < cost
+            cost[closer] = cost_new[closer]
+            owner[closer] = len(chosen) + labels_new[closer]
+            chosen.extend(new.tolist())
+        if len(chosen) < k:
+            return self._seed(X, u, k, z, seed, nt)
+        candidates = np.array(chosen, dtype=np.int64)
+        weights = np.bincount(owner, weights=w, minlength=len(candidates))
+        picks = self._seed(np.ascontiguousarray(X[candidates]), weights, k, z, seed, nt)
+        return candidates[picks]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "cluster_centers_"):

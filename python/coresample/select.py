@@ -30,6 +30,7 @@ def select(
     sample_weight: Optional[np.ndarray] = None,
     method: str = "lightweight",
     estimator: str = "plain",
+    init: Any = "k-means++",
     max_iter: int = 300,
     tol: float = 1e-4,
     max_points_per_center: Optional[int] = None,
@@ -75,8 +76,12 @@ def select(
     estimator : {"plain", "difference"}, default="plain"
         "difference" (needs loss_fn) estimates sum_c |C_c| l(c) + sum_i w_i (l_i - l(c(i))):
         also unbiased, usually much tighter.
-    max_iter, tol, max_points_per_center
-        Passed to `KMeans`.
+    init, max_iter, tol
+        Passed to `KMeans` ("k-means||" seeds much faster for large n_clusters).
+    max_points_per_center : int, default=None
+        If set and n_samples > n_clusters * max_points_per_center, fit the centers on a uniform
+        subsample of that many rows and snap each to its nearest subsample member; one exact pass
+        over all rows then measures every row's cost to the representatives.
     random_state : None, int or numpy Generator, default=None
         One seed drives seeding, subsampling and sampling (separate streams).
     n_threads : int, default=None
@@ -100,6 +105,6 @@ def select(
     return run_select(
         _BACKEND, X, budget, n_clusters=n_clusters, z=z, lam=lam, loss_fn=loss_fn,
         replace=replace, sample_weight=sample_weight, method=method, estimator=estimator,
-        max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
+        init=init, max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
         random_state=random_state, n_threads=n_threads,
     )

@@ -41,6 +41,7 @@ def select(
     sample_weight: Optional[np.ndarray] = None,
     method: str = "lightweight",
     estimator: str = "plain",
+    init: Any = "k-means++",
     max_iter: int = 300,
     tol: float = 1e-4,
     max_points_per_center: Optional[int] = None,
@@ -51,6 +52,6 @@ def select(
     return run_select(
         _BACKEND, X, budget, n_clusters=n_clusters, z=z, lam=lam, loss_fn=loss_fn,
         replace=replace, sample_weight=sample_weight, method=method, estimator=estimator,
-        max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
+        init=init, max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
         random_state=random_state, n_threads=n_threads,
     )
