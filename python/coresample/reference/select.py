@@ -42,7 +42,7 @@ def select(
     method: str = "lightweight",
     estimator: str = "plain",
     init: Any = "k-means++",
-    max_iter: int = 300,
+    max_iter: int = 20,
     tol: float = 1e-4,
     max_points_per_center: Optional[int] = None,
     random_state: Any = None,
