@@ -175,7 +175,9 @@ def check_probability_values(p: np.ndarray) -> None:
         raise ValueError("p contains NaN or inf")
     if p.min() < 0:
         raise ValueError(f"p must be non-negative, got min {p.min():g}")
-    if not p.sum() > 0:
+    with np.errstate(over="ignore"):  # a sum that overflows to inf is still positive
+        positive_sum = p.sum() > 0
+    if not positive_sum:
         raise ValueError("p must have a positive sum (all entries are zero)")
 
 
