@@ -157,20 +157,21 @@ class Buffer {
   std::unique_ptr<T, Free> ptr_;
 };
 
-/// Rows per guide entry (on average). The guide holds m + 1 index_t for m ~ n / 4, a quarter of
-/// the cdf's memory; a draw reads guide[t], guide[t + 1] and a few cdf entries past guide[t].
+/// Rows per guide entry (on average): a draw re-adds about this many rows of p.
 constexpr index_t kRowsPerGuideEntry = 4;
 
-/// The blocked CDF of p with a guide table (Chen & Asau, "On generating random variates from an
-/// empirical distribution", AIIE Trans. 1974). m = 2^q, T(t) = (t / m) * total with t / m exact,
-/// guide[t] = the first j with cdf_j > T(t) (n if none), t = 0..m. A draw with r = k * 2^-53 has
-/// t = floor(r * m) = k >> (53 - q); t / m <= r < (t + 1) / m and rounding is monotone, so
-/// T(t) <= r * total <= T(t + 1) and the first j with cdf_j > r * total lies in
-/// [guide[t], guide[t + 1]] exactly (guide[t + 1] itself when no j before it qualifies).
-class GuidedCdf {
+/// The blocked CDF of p behind a guide table (Chen & Asau, "On generating random variates from an
+/// empirical distribution", AIIE Trans. 1974), without storing the cdf itself.
+/// m = 2^q, T(t) = (t / m) * total with t / m exact, and guide[t] = (j, local): j the first row with
+/// cdf_j > T(t) (n if none) and local the running sum of j's block before j (0 at a block start).
+/// A draw with r = k * 2^-53 has t = floor(r * m) = k >> (53 - q); t / m <= r and rounding is
+/// monotone, so T(t) <= r * total and no row before guide[t].j has cdf > r * total. From there the
+/// draw re-adds local += p[j], cdf_j = offset_b + local: the additions of the blocked CDF, so the
+/// same bits, reading p (already in memory) instead of an n-row cdf written for the purpose.
+class GuidedSums {
  public:
-  GuidedCdf(const double* p, index_t n, const ProbabilityStats& st, int n_threads)
-      : n_(n), total_(st.total) {
+  GuidedSums(const double* p, index_t n, const ProbabilityStats& st, int n_threads)
+      : p_(p), n_(n), total_(st.total) {
     q_ = 0;
     while (q_ < 52 && (index_t{2} << q_) <= n / kRowsPerGuideEntry) ++q_;
     m_ = index_t{1} << q_;
@@ -179,69 +180,90 @@ class GuidedCdf {
     offsets_.resize(static_cast<size_t>(nb + 1));
     offsets_[0] = 0.0;
     for (index_t b = 0; b < nb; ++b) offsets_[b + 1] = offsets_[b] + st.block_totals[b];
-    cdf_ = Buffer<double>(n);
-    guide_ = Buffer<index_t>(m_ + 1);
+    guide_ = Buffer<Entry>(m_ + 1);
     // Block b owns the t with offsets_[b] <= T(t) < offsets_[b + 1]: cdf_j <= offsets_[b] before
-    // the block and cdf of its last row == offsets_[b + 1] bit for bit (the same two additions),
-    // so guide[t] lies in block b. The t form a range [first_t(b), first_t(b + 1)).
-    double* cdf = cdf_.get();
-    index_t* guide = guide_.get();
+    // the block and the cdf of its last row == offsets_[b + 1] bit for bit (the same two additions),
+    // so guide[t] lies in block b. The t form a range [first_t(offsets_[b]), first_t(offsets_[b+1])).
+    Entry* guide = guide_.get();
     for_block_groups(n, n_threads, [&](index_t b0, index_t lanes, auto width) {
       constexpr index_t L = decltype(width)::value;
-      const double* pl = p;
-      double* cdfl = cdf;
-      index_t* guidel = guide;
+      // Locals, not captures: the compiler would reload captured references after each store.
+      const double* const pl = p;
+      Entry* const gl = guide;
       const double step = inv_m_, tot = total_;
-      double offset[L], local[L] = {};
-      index_t t[L], t_end[L + 1];
-      t_end[0] = first_t(offsets_[b0]);
+      auto threshold = [step, tot](index_t t) { return (static_cast<double>(t) * step) * tot; };
+      double offset[L], local[L] = {}, next[L];  // next[l] = T(t[l]), or inf when lane l is done
+      index_t t[L], t_end[L];
       for (index_t l = 0; l < L; ++l) {
         offset[l] = offsets_[b0 + l];
-        t[l] = t_end[l];
-        t_end[l + 1] = first_t(offsets_[b0 + l + 1]);
+        t[l] = first_t(offset[l]);
+        t_end[l] = first_t(offsets_[b0 + l + 1]);
+        next[l] = t[l] < t_end[l] ? threshold(t[l]) : kInf;
       }
       for (index_t i = 0; i < kBlock; ++i) {
         if (L == 1 && i >= lanes) break;
+        double before[L], c[L];
+        for (index_t l = 0; l < L; ++l) {  // L independent chains of additions
+          before[l] = local[l];
+          local[l] = before[l] + pl[(b0 + l) * kBlock + i];
+          c[l] = offset[l] + local[l];
+        }
         for (index_t l = 0; l < L; ++l) {
-          const index_t j = (b0 + l) * kBlock + i;
-          local[l] += pl[j];
-          const double c = offset[l] + local[l];
-          cdfl[j] = c;
-          // threshold(t), spelled out with locals
-          while (t[l] < t_end[l + 1] && (static_cast<double>(t[l]) * step) * tot < c) guidel[t[l]++] = j;
+          while (next[l] < c[l]) {  // cdf_j > T(t): j is guide[t]
+            gl[t[l]] = Entry{(b0 + l) * kBlock + i, before[l]};
+            ++t[l];
+            next[l] = t[l] < t_end[l] ? threshold(t[l]) : kInf;
+          }
         }
       }
     });
-    for (index_t t = first_t(total_); t <= m_; ++t) guide[t] = n;  // T(t) >= total: no row
+    for (index_t t = first_t(total_); t <= m_; ++t) guide[t] = Entry{n, 0.0};  // T(t) >= total
   }
 
   index_t guide_index(std::uint64_t k) const { return static_cast<index_t>(k >> (53 - q_)); }
   void prefetch_guide(std::uint64_t k) const { __builtin_prefetch(guide_.get() + guide_index(k)); }
-  index_t guide_start(std::uint64_t k) const { return guide_.get()[guide_index(k)]; }
-  void prefetch_row(index_t j) const { __builtin_prefetch(cdf_.get() + std::min(j, n_ - 1)); }
+  /// Prefetches the row where the search for k starts (guide[t] must be in cache by now).
+  void prefetch_start(std::uint64_t k) const {
+    __builtin_prefetch(p_ + std::min(guide_.get()[guide_index(k)].row, n_ - 1));
+  }
 
   /// The first j with cdf_j > (k * 2^-53) * total, or n if none; k < 2^53.
   index_t search(std::uint64_t k) const {
     const double x = (static_cast<double>(k) * 0x1p-53) * total_;  // unit(), then * total
-    const index_t t = guide_index(k);
-    index_t lo = guide_.get()[t];
-    const index_t hi = guide_.get()[t + 1];
-    if (hi - lo <= 16) {
-      while (lo < hi && !(cdf_.get()[lo] > x)) ++lo;
-      return lo;
+    const Entry g = guide_.get()[guide_index(k)];
+    index_t j = g.row;
+    if (j >= n_) return n_;
+    index_t b = j / kBlock;
+    double local = g.local;
+    if (!(offsets_[b + 1] > x)) {
+      // The answer lies in a later block: the first b' with offsets_[b' + 1] > x (the cdf of
+      // b''s last row), whose rows before it all have cdf <= offsets_[b'] <= x.
+      const auto it = std::upper_bound(offsets_.begin() + b + 2, offsets_.end(), x);
+      if (it == offsets_.end()) return n_;
+      b = (it - offsets_.begin()) - 1;
+      j = block_begin(b);
+      local = 0.0;
     }
-    return std::upper_bound(cdf_.get() + lo, cdf_.get() + hi, x) - cdf_.get();
+    // offsets_[b + 1] > x: the scan stops inside block b.
+    const double offset = offsets_[b];
+    for (;; ++j) {
+      local += p_[j];
+      if (offset + local > x) return j;
+    }
   }
 
  private:
-  double threshold(index_t t) const { return (static_cast<double>(t) * inv_m_) * total_; }
+  struct Entry {
+    index_t row;   ///< the first row with cdf > T(t), n if none
+    double local;  ///< the running sum of its block before it
+  };
 
   /// The first t in [0, m] with T(t) >= v (m + 1 if none); T is non-decreasing in t.
   index_t first_t(double v) const {
     index_t lo = 0, hi = m_ + 1;
     while (lo < hi) {
       const index_t mid = lo + (hi - lo) / 2;
-      if (threshold(mid) >= v) {
+      if ((static_cast<double>(mid) * inv_m_) * total_ >= v) {
         hi = mid;
       } else {
         lo = mid + 1;
@@ -250,14 +272,14 @@ class GuidedCdf {
     return lo;
   }
 
+  const double* p_;
   index_t n_;
   double total_;
   int q_ = 0;
   index_t m_ = 1;
   double inv_m_ = 1.0;
   std::vector<double> offsets_;  // offsets_[b] = t_0 + ... + t_{b-1}, sequentially; size nb + 1
-  Buffer<double> cdf_;
-  Buffer<index_t> guide_;
+  Buffer<Entry> guide_;
 };
 
 /// The first j with cdf_j > (k * 2^-53) * total, or n if none, without materialising the cdf:
@@ -360,14 +382,13 @@ void sample_with_replacement(const double* p, index_t n, index_t size, std::uint
     });
     return;
   }
-  const GuidedCdf cdf(p, n, st, n_threads);
-  // Draws in batches: the hashes of a batch first, then prefetches of their guide entries, then of
-  // their cdf and p entries, then the searches. Each draw's two cache misses (guide, cdf) would
-  // otherwise be waited for one after the other.
+  const GuidedSums cdf(p, n, st, n_threads);
+  // Draws in batches: the hashes of a batch and prefetches of their guide entries first, then
+  // prefetches of the rows where their searches start, then the searches. Each draw's two cache
+  // misses (guide, p) would otherwise be waited for one after the other.
   parallel_for(num_blocks(size), n_threads, [&](index_t b) {
-    constexpr index_t kBatch = 32;
+    constexpr index_t kBatch = 64;
     std::uint64_t k[kBatch];
-    index_t lo[kBatch];
     const index_t end = block_end(b, size);
     for (index_t i0 = block_begin(b); i0 < end; i0 += kBatch) {
       const index_t count = std::min(kBatch, end - i0);
@@ -375,11 +396,7 @@ void sample_with_replacement(const double* p, index_t n, index_t size, std::uint
         k[a] = draw_from_key(key, static_cast<std::uint64_t>(i0 + a)) >> 11;
         cdf.prefetch_guide(k[a]);
       }
-      for (index_t a = 0; a < count; ++a) {
-        lo[a] = cdf.guide_start(k[a]);
-        cdf.prefetch_row(lo[a]);
-        __builtin_prefetch(p + lo[a]);
-      }
+      for (index_t a = 0; a < count; ++a) cdf.prefetch_start(k[a]);
       for (index_t a = 0; a < count; ++a) emit(i0 + a, cdf.search(k[a]));
     }
   });
