@@ -335,11 +335,11 @@ PYBIND11_MODULE(_core, m) {
   m.def("sample_with_replacement", &sample_with_replacement_py, py::arg("p").noconvert(),
         py::arg("size"), py::arg("seed"), py::arg("indices").noconvert(),
         py::arg("weights").noconvert(), py::arg("n_threads"),
-        "Alias-method draws from p with Hansen-Hurwitz weights.");
+        "Inverse-CDF draws from p with Hansen-Hurwitz weights; checks p (ValueError).");
   m.def("sample_without_replacement", &sample_without_replacement_py, py::arg("p").noconvert(),
         py::arg("size"), py::arg("seed"), py::arg("stream"), py::arg("indices").noconvert(),
         py::arg("weights").noconvert(), py::arg("n_threads"),
-        "Exponential-key sample of distinct rows with Horvitz-Thompson weights.");
+        "Exponential-key sample of distinct rows with Horvitz-Thompson weights; checks p and size.");
   m.def("random_uint64", &random_uint64_py, py::arg("seed"), py::arg("stream"), py::arg("start"),
         py::arg("out").noconvert(), "Test hook: out[i] = draw(seed, stream, start + i).");
   m.def("log_unit", &log_unit_py, py::arg("u").noconvert(), py::arg("out").noconvert(),

@@ -23,7 +23,7 @@ def test_with_replacement_frequencies_fit_p(impl, seed):
 
 
 def test_with_replacement_frequencies_many_rows(seed):
-    # Alias table over many rows (several blocks): chi-square on 200 runs of consecutive rows
+    # Inverse-CDF draws over many rows (several blocks, the guided search): chi-square on 200 runs of consecutive rows
     # of about equal mass (no single row holds more than 1/200 of it here).
     p = np.random.default_rng(seed).gamma(0.3, size=50000)
     idx, _ = coresample.sample(p, 400000, random_state=seed)

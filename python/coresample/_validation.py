@@ -151,13 +151,40 @@ def check_n_threads(n_threads: Any) -> int:
     return check_int(n_threads, "n_threads", 1)
 
 
-def check_probabilities(p: Any) -> np.ndarray:
-    """Non-negative finite float64 sampling masses with a positive sum (need not sum to 1)."""
-    arr = check_vector(p, "p", nonnegative=True)
+def as_probability_vector(p: Any) -> np.ndarray:
+    """p as a non-empty 1-D C-contiguous float64 array: the checks that need no pass over the values.
+
+    A C-contiguous float64 array passes through without a copy (the core reads it in place);
+    lists and other numeric dtypes are converted. The value checks (finite, non-negative, positive
+    sum) are `check_probability_values`, or the core's own fused pass with the same messages.
+    """
+    arr = np.asarray(p)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"p must be numeric, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"p must be 1-D, got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
     if arr.size == 0:
         raise ValueError("p is empty")
-    if not arr.sum() > 0:
+    return arr
+
+
+def check_probability_values(p: np.ndarray) -> None:
+    """NumPy twin of the core's check of p: finite, non-negative, positive sum (same messages)."""
+    if not np.isfinite(p).all():
+        raise ValueError("p contains NaN or inf")
+    if p.min() < 0:
+        raise ValueError(f"p must be non-negative, got min {p.min():g}")
+    with np.errstate(over="ignore"):  # a sum that overflows to inf is still positive
+        positive_sum = p.sum() > 0
+    if not positive_sum:
         raise ValueError("p must have a positive sum (all entries are zero)")
+
+
+def check_probabilities(p: Any) -> np.ndarray:
+    """Non-negative finite float64 sampling masses with a positive sum (need not sum to 1)."""
+    arr = as_probability_vector(p)
+    check_probability_values(arr)
     return arr
 
 

@@ -1,4 +1,4 @@
-"""Pure NumPy counterpart of `coresample.sample`: alias method and exponential keys (section 9)."""
+"""Pure NumPy counterpart of `coresample.sample`: inverse-CDF draws and exponential keys (section 9)."""
 from __future__ import annotations
 
 from typing import Any, Optional, Tuple
@@ -8,45 +8,27 @@ import numpy as np
 from .._random import SAMPLE_WITH_REPLACEMENT, SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
 from .._validation import check_n_threads, check_probabilities, check_sample_size
 from . import _rng
-from ._blocks import blocked_sum
+from ._blocks import blocked_cdf, blocked_sum
 
 
-def alias_table(p: np.ndarray) -> Tuple[np.ndarray, np.ndarray, float]:
-    """Vose's alias table, built in exactly the core's order; returns (prob, alias, sum of p)."""
-    n = p.shape[0]
-    S = blocked_sum(p)
-    q = (p * (n / S)).tolist()  # Python floats are IEEE doubles: the same arithmetic as C++
-    prob = [1.0] * n
-    alias = list(range(n))
-    small = [i for i in range(n) if q[i] < 1.0]
-    large = [i for i in range(n) if not q[i] < 1.0]
-    while small and large:
-        l = small.pop()
-        g = large.pop()
-        prob[l] = q[l]
-        alias[l] = g
-        q[g] = (q[g] + q[l]) - 1.0
-        (small if q[g] < 1.0 else large).append(g)
-    # Left-overs come from rounding: their columns are (nearly) full. A zero-probability row
-    # must still never be drawn, so its column points at the heaviest row instead.
-    heaviest = int(np.argmax(p))
-    for i in small + large:
-        if p[i] == 0.0:
-            prob[i], alias[i] = 0.0, heaviest
-        else:
-            prob[i], alias[i] = 1.0, i
-    return np.array(prob), np.array(alias, dtype=np.int64), S
+def rows_from_uniforms(p: np.ndarray, r: np.ndarray) -> Tuple[np.ndarray, float]:
+    """Inverse-CDF rows for uniforms r in [0, 1): the first j with cdf_j > r * total, where cdf is
+    the blocked CDF and total = blocked_sum(p) = cdf[-1]; if none (r * total rounded up to total,
+    or total overflowed to inf), the last row with p > 0. Returns (rows, total)."""
+    cdf = blocked_cdf(p)
+    total = blocked_sum(p)
+    with np.errstate(invalid="ignore"):  # 0 * inf is NaN: no cdf exceeds it either
+        x = np.asarray(r, dtype=np.float64) * total
+    rows = np.searchsorted(cdf, x, side="right")
+    rows[rows == p.shape[0]] = np.flatnonzero(p > 0)[-1]
+    return rows.astype(np.int64, copy=False), total
 
 
 def with_replacement(p: np.ndarray, size: int, seed: int) -> Tuple[np.ndarray, np.ndarray]:
-    n = p.shape[0]
-    prob, alias, S = alias_table(p)
-    counters = np.arange(2 * size, dtype=np.uint64)
-    bits = _rng.draw(seed, SAMPLE_WITH_REPLACEMENT, counters)
-    column = np.minimum(np.floor(_rng.unit(bits[0::2]) * n).astype(np.int64), n - 1)
-    coin = _rng.unit(bits[1::2])
-    rows = np.where(coin < prob[column], column, alias[column])
-    weights = S / (float(size) * p[rows])
+    r = _rng.unit(_rng.draw(seed, SAMPLE_WITH_REPLACEMENT, np.arange(size, dtype=np.uint64)))
+    rows, S = rows_from_uniforms(p, r)
+    with np.errstate(over="ignore"):  # a tiny p[row] overflows its weight to inf, as in the core
+        weights = S / (float(size) * p[rows])
     return rows, weights
 
 
