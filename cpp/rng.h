@@ -10,7 +10,7 @@ namespace coresample {
 enum Stream : std::uint64_t {
   kStreamSeeding = 1,                  ///< k-means++ candidates
   kStreamSubsample = 2,                ///< KMeans fitting on a subsample
-  kStreamSampleWithReplacement = 3,    ///< alias-method draws
+  kStreamSampleWithReplacement = 3,    ///< inverse-CDF draws: counter i for draw i
   kStreamSampleWithoutReplacement = 4  ///< exponential keys
 };
 
