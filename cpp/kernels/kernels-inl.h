@@ -97,12 +97,27 @@ void nearest_center(const T* x, index_t m, index_t d, const T* packed, const T* 
 /// the group stays in L2 (2 MB per core on the Xeon we measured; 1 MB leaves room for the rows).
 constexpr index_t kGroupBytes = index_t{1} << 20;
 
+/// Packs `rows` (<= MR) rows of x IN (rows*d) into the panel work OUT (d*MR), transposed:
+/// work[j*MR + r] = x[r*d + j], and 0 for the padding rows r >= rows. The plain version; an ISA
+/// file may transpose in registers instead.
+template <class T, index_t MR>
+inline void pack_rows(const T* x, index_t d, index_t rows, T* work) {
+  for (index_t r = 0; r < MR; ++r) {
+    if (r < rows) {
+      const T* xr = x + r * d;
+      for (index_t j = 0; j < d; ++j) work[j * MR + r] = xr[j];
+    } else {
+      for (index_t j = 0; j < d; ++j) work[j * MR + r] = T(0);
+    }
+  }
+}
+
 /// Blocked driver of the register-tiled levels. The ISA file's micro-kernel M provides
 ///   using T; kRows (MR <= kMaxPanelRows); kCenters (NR, the table's tile width);
-///   tile(xp, d, cp, norms, c0, rows, best, labels): the MR packed rows xp IN (d*MR, element
-///     [j*MR + r] = row r, feature j; rows >= `rows` are zero padding) against the packed tile
-///     cp IN (d*NR), norms IN (NR), centers c0.. ; best/labels INOUT (rows), updated with
-///     strict < (ties keep the lower index), every dot product accumulated over all of d.
+///   pack(x, d, rows, work): the row panel, as pack_rows<T, MR>;
+///   tile(xp, d, cp, norms, c0, rows, best, labels): the MR packed rows xp IN (d*MR) against the
+///     packed tile cp IN (d*NR), norms IN (NR), centers c0.. ; best/labels INOUT (rows), updated
+///     with strict < (ties keep the lower index), every dot product accumulated over all of d.
 /// Loop order: center groups (L2) > row panels (packed once per group into work, L1) > tiles of
 /// the group in ascending order, so every row sees the tiles in ascending center order.
 template <class M>
@@ -124,15 +139,7 @@ void nearest_center_tiled(const typename M::T* x, index_t m, index_t d,
     const index_t g1 = (n_tiles - g0 < group) ? n_tiles : g0 + group;
     for (index_t r0 = 0; r0 < m; r0 += MR) {
       const index_t rows = (m - r0 < MR) ? m - r0 : MR;
-      // Row panel, transposed so that the micro-kernel broadcasts MR consecutive elements.
-      for (index_t r = 0; r < MR; ++r) {
-        if (r < rows) {
-          const T* xr = x + (r0 + r) * d;
-          for (index_t j = 0; j < d; ++j) work[j * MR + r] = xr[j];
-        } else {
-          for (index_t j = 0; j < d; ++j) work[j * MR + r] = T(0);
-        }
-      }
+      M::pack(x + r0 * d, d, rows, work);
       for (index_t t = g0; t < g1; ++t) {
         M::tile(work, d, packed + t * d * NR, norms + t * NR, t * NR, rows, best + r0,
                 labels + r0);

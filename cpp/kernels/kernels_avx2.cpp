@@ -52,6 +52,10 @@ struct Micro {
   static constexpr index_t kRows = MR;
   static constexpr index_t kCenters = 2 * S::kLanes;
 
+  static void pack(const T* x, index_t d, index_t rows, T* work) {
+    pack_rows<T, MR>(x, d, rows, work);
+  }
+
   static void tile(const T* xp, index_t d, const T* cp, const T* norms, index_t c0, index_t rows,
                    T* best, index_t* labels) {
     V acc0[MR], acc1[MR];
