@@ -91,7 +91,7 @@ const KernelTable& table_for(const std::string& simd) {
   if (simd.empty()) return kernels();
   SimdLevel level;
   if (!parse_simd_level(simd.c_str(), &level)) {
-    throw py::value_error("simd must be '', 'scalar' or 'avx2', got '" + simd + "'");
+    throw py::value_error("simd must be '', 'scalar', 'avx2' or 'avx512', got '" + simd + "'");
   }
   const KernelTable* table = kernels_for(level);
   if (table == nullptr) {

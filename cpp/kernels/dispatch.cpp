@@ -12,26 +12,53 @@ namespace coresample {
 
 namespace {
 
-#ifdef CORESAMPLE_HAVE_AVX2
-// AVX2 and FMA in cpuid, and the OS saves the YMM state (OSXSAVE set and XCR0 bits 1-2, SSE and
-// AVX state, enabled). GCC's __builtin_cpu_supports already folds the XCR0 test in; we repeat it
-// with xgetbv so that the check does not depend on the compiler's runtime.
-bool cpu_has_avx2() {
+#if defined(CORESAMPLE_HAVE_AVX2) || defined(CORESAMPLE_HAVE_AVX512)
+// cpuid feature bits of `bits` in (leaf 1, ecx) and (leaf 7, ebx), and the OS saves every state
+// component of `xcr0_bits` in XCR0 (OSXSAVE set, then xgetbv). GCC's __builtin_cpu_supports
+// already folds the XCR0 test in; we repeat it with xgetbv so that the check does not depend on
+// the compiler's runtime.
+bool cpu_has(unsigned leaf1_ecx, unsigned leaf7_ebx, unsigned xcr0_bits) {
 #if defined(__x86_64__) || defined(__i386__)
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
   const bool osxsave = (ecx & (1u << 27)) != 0;
-  const bool fma = (ecx & (1u << 12)) != 0;
-  if (!osxsave || !fma) return false;
+  if (!osxsave || (ecx & leaf1_ecx) != leaf1_ecx) return false;
   unsigned xcr0_lo = 0, xcr0_hi = 0;
   __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-  if ((xcr0_lo & 0x6u) != 0x6u) return false;
+  if ((xcr0_lo & xcr0_bits) != xcr0_bits) return false;
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-  const bool avx2 = (ebx & (1u << 5)) != 0;
-  return avx2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return (ebx & leaf7_ebx) == leaf7_ebx;
 #else
+  (void)leaf1_ecx;
+  (void)leaf7_ebx;
+  (void)xcr0_bits;
   return false;
 #endif
+}
+
+constexpr unsigned kLeaf1Fma = 1u << 12;
+constexpr unsigned kLeaf7Avx2 = 1u << 5;
+constexpr unsigned kXcr0Avx = 0x6u;  // SSE and AVX (YMM) state
+#endif
+
+#ifdef CORESAMPLE_HAVE_AVX2
+// AVX2 and FMA in cpuid, and the OS saves the YMM state (XCR0 bits 1-2).
+bool cpu_has_avx2() {
+  return cpu_has(kLeaf1Fma, kLeaf7Avx2, kXcr0Avx) && __builtin_cpu_supports("avx2") &&
+         __builtin_cpu_supports("fma");
+}
+#endif
+
+#ifdef CORESAMPLE_HAVE_AVX512
+// AVX-512 F, DQ, BW and VL (leaf 7 ebx bits 16, 17, 30, 31) with AVX2 and FMA, and the OS saves
+// the opmask and ZMM state as well (XCR0 bits 5-7): a kernel may hide AVX-512 from a guest by
+// leaving those bits clear while cpuid still reports the instructions.
+bool cpu_has_avx512() {
+  constexpr unsigned kLeaf7Avx512 = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
+  constexpr unsigned kXcr0Zmm = 0xE0u;
+  return cpu_has(kLeaf1Fma, kLeaf7Avx2 | kLeaf7Avx512, kXcr0Avx | kXcr0Zmm) &&
+         __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 }
 #endif
 
@@ -43,6 +70,15 @@ bool level_supported(SimdLevel level) {
 #ifdef CORESAMPLE_HAVE_AVX2
     {
       static const bool ok = cpu_has_avx2();
+      return ok;
+    }
+#else
+      return false;
+#endif
+    case SimdLevel::kAvx512:
+#ifdef CORESAMPLE_HAVE_AVX512
+    {
+      static const bool ok = cpu_has_avx512();
       return ok;
     }
 #else
@@ -77,6 +113,12 @@ const KernelTable* kernels_for(SimdLevel level) {
 #else
       return nullptr;
 #endif
+    case SimdLevel::kAvx512:
+#ifdef CORESAMPLE_HAVE_AVX512
+      return &kernel_table_avx512();
+#else
+      return nullptr;
+#endif
   }
   return nullptr;
 }
@@ -88,7 +130,7 @@ const KernelTable& kernels() {
 
 std::vector<SimdLevel> available_simd_levels() {
   std::vector<SimdLevel> levels;
-  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2}) {
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
     if (kernels_for(level) != nullptr) levels.push_back(level);
   }
   return levels;
@@ -100,6 +142,8 @@ const char* simd_level_name(SimdLevel level) {
       return "scalar";
     case SimdLevel::kAvx2:
       return "avx2";
+    case SimdLevel::kAvx512:
+      return "avx512";
   }
   return "unknown";
 }
@@ -111,6 +155,10 @@ bool parse_simd_level(const char* name, SimdLevel* level) {
   }
   if (std::strcmp(name, "avx2") == 0) {
     *level = SimdLevel::kAvx2;
+    return true;
+  }
+  if (std::strcmp(name, "avx512") == 0) {
+    *level = SimdLevel::kAvx512;
     return true;
   }
   return false;

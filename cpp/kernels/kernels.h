@@ -12,31 +12,37 @@
 
 namespace coresample {
 
-enum class SimdLevel { kScalar, kAvx2 };
+enum class SimdLevel { kScalar, kAvx2, kAvx512 };
 
-/// Centers per packed tile: 16 floats or 8 doubles, i.e. two 256-bit registers per row.
-template <class T>
-struct TileShape {
-  static constexpr index_t kCenters = 64 / static_cast<index_t>(sizeof(T));
-};
+/// Rows of X a kernel may pack at once; the caller's workspace holds kMaxPanelRows * d elements.
+constexpr index_t kMaxPanelRows = 16;
 
-/// Packed centers for the nearest-center kernel, built by pack_centers():
-///   tile t (t = 0 .. ceil(k / kCenters) - 1) holds centers c = t * kCenters + i, transposed:
-///   packed[t * d * kCenters + j * kCenters + i] = -2 * centers[c * d + j]   (0 for padding c >= k)
-///   norms[t * kCenters + i] = ||center c||^2 (computed in double, rounded to T; 0 for padding)
-/// so that the innermost loop of the kernel runs over kCenters independent accumulators.
+/// Packed centers for the nearest-center kernel, built by the caller with the table's tile width
+/// kc = KernelTable::tile_f32 or tile_f64 (the centers handled side by side by one micro-kernel):
+///   tile t (t = 0 .. ceil(k / kc) - 1) holds centers c = t * kc + i, transposed:
+///   packed[t * d * kc + j * kc + i] = -2 * centers[c * d + j]   (0 for padding c >= k)
+///   norms[t * kc + i] = ||center c||^2 (computed in double, rounded to T; +inf for padding, so a
+///   padding lane never wins a strict < comparison)
+/// so that the innermost loop of the kernel runs over kc independent accumulators.
 ///
-/// nearest_center(x, m, d, packed, norms, k, best, labels):
+/// nearest_center(x, m, d, packed, norms, k, best, labels, work):
 ///   x       IN  (m*d)  rows, C order
-///   packed  IN  (ceil(k/kCenters)*kCenters*d), norms IN (ceil(k/kCenters)*kCenters)
+///   packed  IN  (ceil(k/kc)*kc*d), norms IN (ceil(k/kc)*kc)
 ///   best    OUT (m)    min over c of ||c||^2 - 2 x.c, in T (not a distance: ||x||^2 is left out)
-///   labels  OUT (m)    the argmin; ties go to the lowest center index (strict <)
+///   labels  OUT (m)    the argmin; ties go to the lowest center index (strict <, tiles ascending)
+///   work    scratch (kMaxPanelRows*d), owned by the calling thread (row panels of the tiled levels)
+/// Each row's result depends only on that row and the centers, never on m or on the other rows,
+/// so any partition of the rows into calls gives the same bits.
 struct KernelTable {
   SimdLevel level;
+  index_t tile_f32;  ///< kc for float: 16 (scalar, AVX2) or 32 (AVX-512)
+  index_t tile_f64;  ///< kc for double: 8 (scalar, AVX2) or 16 (AVX-512)
   void (*nearest_center_f32)(const float* x, index_t m, index_t d, const float* packed,
-                             const float* norms, index_t k, float* best, index_t* labels);
+                             const float* norms, index_t k, float* best, index_t* labels,
+                             float* work);
   void (*nearest_center_f64)(const double* x, index_t m, index_t d, const double* packed,
-                             const double* norms, index_t k, double* best, index_t* labels);
+                             const double* norms, index_t k, double* best, index_t* labels,
+                             double* work);
   /// squared_distances(x, m, d, points, L, out): out[i * L + j] = ||x_i - p_j||^2 in T, summed
   /// as sum_j (x_j - p_j)^2 (no cancellation) over 16 interleaved partial sums.
   ///   x IN (m*d), points IN (L*d), out OUT (m*L). k-means++ ranks its trials with it.
@@ -51,8 +57,11 @@ const KernelTable& kernel_table_scalar();
 #ifdef CORESAMPLE_HAVE_AVX2
 const KernelTable& kernel_table_avx2();
 #endif
+#ifdef CORESAMPLE_HAVE_AVX512
+const KernelTable& kernel_table_avx512();
+#endif
 
-/// The table chosen once at first use (CORESAMPLE_SIMD=scalar|avx2 if supported, else the best level).
+/// The table chosen once at first use (CORESAMPLE_SIMD=scalar|avx2|avx512 if supported, else the best level).
 const KernelTable& kernels();
 
 /// The table of a level, or nullptr when it is not compiled in or the CPU/OS lacks it.
@@ -61,10 +70,10 @@ const KernelTable* kernels_for(SimdLevel level);
 /// Levels usable on this CPU with this build, lowest first.
 std::vector<SimdLevel> available_simd_levels();
 
-/// "scalar" or "avx2".
+/// "scalar", "avx2" or "avx512".
 const char* simd_level_name(SimdLevel level);
 
-/// Parses "scalar" / "avx2"; false for anything else.
+/// Parses "scalar" / "avx2" / "avx512"; false for anything else.
 bool parse_simd_level(const char* name, SimdLevel* level);
 
 }  // namespace coresample

@@ -1,11 +1,28 @@
-// Baseline build of the kernel bodies (whatever the baseline ISA vectorises to); the ground truth for kernel tests.
+// Baseline build of the portable kernel body (whatever the baseline ISA vectorises to); the ground truth for kernel tests.
 #define CORESAMPLE_KERNEL_NS scalar
 #include "kernels/kernels-inl.h"
 
 namespace coresample {
 
+namespace scalar {
+namespace {
+
+void nearest_center_f32(const float* x, index_t m, index_t d, const float* packed,
+                        const float* norms, index_t k, float* best, index_t* labels, float*) {
+  nearest_center<float>(x, m, d, packed, norms, k, best, labels);
+}
+
+void nearest_center_f64(const double* x, index_t m, index_t d, const double* packed,
+                        const double* norms, index_t k, double* best, index_t* labels, double*) {
+  nearest_center<double>(x, m, d, packed, norms, k, best, labels);
+}
+
+}  // namespace
+}  // namespace scalar
+
 const KernelTable& kernel_table_scalar() {
-  static const KernelTable table{SimdLevel::kScalar, &scalar::nearest_center_f32,
+  static const KernelTable table{SimdLevel::kScalar, scalar::kPortableTile<float>,
+                                 scalar::kPortableTile<double>, &scalar::nearest_center_f32,
                                  &scalar::nearest_center_f64,
                                  &scalar::squared_distances_f32, &scalar::squared_distances_f64};
   return table;
