@@ -48,7 +48,7 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
     indices[0] = cdf.search(unit(draw_from_key(key, 0)));
   }
 
-  // 2. D_e = u_e * dist(x_e, first)^z, from exact double distances. The same pass leaves the
+  // 2. D_e = u_e * dist(x_e, first)^z, from double distances. The same pass leaves the
   //    block totals of D for the next draws' CDF (one parallel region per update, not two: each
   //    region costs a wake-up of the other threads, which is slow when the machine is busy).
   std::vector<double> D(static_cast<size_t>(n));
@@ -69,7 +69,13 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
   std::fill(D.begin(), D.end(), __builtin_huge_val());
   update_D(indices[0]);
 
-  // 3. Centers 1 .. k-1: L candidates drawn by D, keep the one of least potential.
+  // 3. Centers 1 .. k-1: L candidates drawn by D, keep the one of least potential. One pass over
+  //    X per center: the trials' squared distances (double, from the dispatched kernel) give the
+  //    potentials and are kept, so the winner's column updates D without reading X again. Above
+  //    kMaxKept values the columns are not kept and the winner's distances are recomputed.
+  constexpr index_t kMaxKept = index_t{1} << 25;  // 256 MB of doubles
+  const bool keep = n * L <= kMaxKept;
+  std::vector<double> trial_d2(keep ? static_cast<size_t>(n * L) : 0);  // [trial][row]
   std::vector<index_t> candidates(static_cast<size_t>(L));
   std::vector<T> trial_rows(static_cast<size_t>(L * d));
   const auto kernel = distances_kernel_for(kernels(), T());
@@ -86,23 +92,27 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
       } else {
         candidates[j] = cdf.search(r);
       }
-    }
-    // Potential of trial j: blocked_sum(min(D_e, u_e * dist(x_e, cand_j)^z)). The trials' distances
-    // are computed in the input dtype by the dispatched kernel (they only rank the L trials; a
-    // near-tie between two trials may resolve differently from the float64 reference), while D
-    // itself is updated below from exact double distances, so the draws see the exact D.
-    for (index_t j = 0; j < L; ++j) {
       std::copy(X + candidates[j] * d, X + (candidates[j] + 1) * d, trial_rows.begin() + j * d);
     }
+    // Potential of trial j: blocked_sum(min(D_e, u_e * dist(x_e, cand_j)^z)).
     parallel_for(nb, n_threads, [&](index_t b) {
       const index_t begin = block_begin(b);
       const index_t end = block_end(b, n);
-      std::vector<T> d2(static_cast<size_t>((end - begin) * L));
-      kernel(X + begin * d, end - begin, d, trial_rows.data(), L, d2.data());
+      std::vector<double> local;
+      double* d2 = nullptr;
+      index_t stride = n;
+      if (keep) {
+        d2 = trial_d2.data() + begin;
+      } else {
+        local.resize(static_cast<size_t>((end - begin) * L));
+        d2 = local.data();
+        stride = end - begin;
+      }
+      kernel(X + begin * d, end - begin, d, trial_rows.data(), L, d2, stride);
       for (index_t j = 0; j < L; ++j) {
         double t = 0.0;
         for (index_t e = begin; e < end; ++e) {
-          const double v = weight(e) * cost_from_squared(static_cast<double>(d2[(e - begin) * L + j]), z);
+          const double v = weight(e) * cost_from_squared(d2[j * stride + (e - begin)], z);
           t += std::min(D[e], v);
         }
         block_pot[j * nb + b] = t;
@@ -118,7 +128,20 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
       }
     }
     indices[c] = candidates[best];
-    update_D(indices[c]);
+    if (keep) {
+      const double* col = trial_d2.data() + best * n;
+      parallel_for(nb, n_threads, [&](index_t b) {
+        double t = 0.0;
+        for (index_t e = block_begin(b); e < block_end(b, n); ++e) {
+          const double v = weight(e) * cost_from_squared(col[e], z);
+          if (v < D[e]) D[e] = v;
+          t += D[e];
+        }
+        block_total[b] = t;
+      });
+    } else {
+      update_D(indices[c]);
+    }
   }
 }
 

@@ -96,41 +96,42 @@ void nearest_center(const T* x, index_t m, index_t d, const T* packed, const T* 
 /// See KernelTable::squared_distances in kernels.h. The 16 partial sums are independent, so the
 /// compiler vectorises the inner loop at the file's ISA width without reassociating anything.
 template <class T>
-void squared_distances(const T* x, index_t m, index_t d, const T* points, index_t L, T* out) {
+void squared_distances(const T* x, index_t m, index_t d, const T* points, index_t L, double* out,
+                       index_t stride) {
   constexpr int kLanes = 16;
   for (index_t i = 0; i < m; ++i) {
     const T* row = x + i * d;
     for (index_t j = 0; j < L; ++j) {
       const T* p = points + j * d;
-      T acc[kLanes];
-      for (int l = 0; l < kLanes; ++l) acc[l] = T(0);
+      double acc[kLanes];
+      for (int l = 0; l < kLanes; ++l) acc[l] = 0.0;
       index_t t = 0;
       for (; t + kLanes <= d; t += kLanes) {
         for (int l = 0; l < kLanes; ++l) {
-          const T diff = row[t + l] - p[t + l];
+          const double diff = static_cast<double>(row[t + l]) - static_cast<double>(p[t + l]);
           acc[l] += diff * diff;
         }
       }
       for (int l = 0; t < d; ++t, ++l) {
-        const T diff = row[t] - p[t];
+        const double diff = static_cast<double>(row[t]) - static_cast<double>(p[t]);
         acc[l] += diff * diff;
       }
       for (int w = kLanes / 2; w > 0; w /= 2) {  // fixed pairwise order
         for (int l = 0; l < w; ++l) acc[l] += acc[l + w];
       }
-      out[i * L + j] = acc[0];
+      out[j * stride + i] = acc[0];
     }
   }
 }
 
 void squared_distances_f32(const float* x, index_t m, index_t d, const float* points, index_t L,
-                           float* out) {
-  squared_distances<float>(x, m, d, points, L, out);
+                           double* out, index_t stride) {
+  squared_distances<float>(x, m, d, points, L, out, stride);
 }
 
 void squared_distances_f64(const double* x, index_t m, index_t d, const double* points,
-                           index_t L, double* out) {
-  squared_distances<double>(x, m, d, points, L, out);
+                           index_t L, double* out, index_t stride) {
+  squared_distances<double>(x, m, d, points, L, out, stride);
 }
 
 /// Bytes of packed centers visited per pass over the row panels (a "group" of tiles), so that

@@ -43,13 +43,14 @@ struct KernelTable {
   void (*nearest_center_f64)(const double* x, index_t m, index_t d, const double* packed,
                              const double* norms, index_t k, double* best, index_t* labels,
                              double* work);
-  /// squared_distances(x, m, d, points, L, out): out[i * L + j] = ||x_i - p_j||^2 in T, summed
-  /// as sum_j (x_j - p_j)^2 (no cancellation) over 16 interleaved partial sums.
-  ///   x IN (m*d), points IN (L*d), out OUT (m*L). k-means++ ranks its trials with it.
+  /// squared_distances(x, m, d, points, L, out): out[j * stride + i] = ||x_i - p_j||^2, in
+  /// double: sum over features of (double(x) - double(p))^2 (exact differences, no cancellation)
+  /// in 16 interleaved partial sums added pairwise. k-means++ evaluates its trials with it.
+  ///   x IN (m*d), points IN (L*d), out OUT (L*stride), stride >= m.
   void (*squared_distances_f32)(const float* x, index_t m, index_t d, const float* points,
-                                index_t L, float* out);
+                                index_t L, double* out, index_t stride);
   void (*squared_distances_f64)(const double* x, index_t m, index_t d, const double* points,
-                                index_t L, double* out);
+                                index_t L, double* out, index_t stride);
 };
 
 /// Per-level tables, defined in kernels_<isa>.cpp (scalar = the baseline build).
