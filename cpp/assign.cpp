@@ -60,7 +60,7 @@ double assign(const T* X, index_t n, index_t d, const T* centers, index_t k, dou
   pack_centers(centers, k, d, tile_for(table, T()), packed, norms);
   const auto kernel = kernel_for(table, T());
   const index_t nb = num_blocks(n);
-  std::vector<double> totals(static_cast<size_t>(nb));
+  std::vector<double> totals(static_cast<size_t>(nb), 0.0);
   parallel_for(nb, n_threads, [&](index_t b) {
     const index_t begin = block_begin(b);
     const index_t end = block_end(b, n);
@@ -68,6 +68,7 @@ double assign(const T* X, index_t n, index_t d, const T* centers, index_t k, dou
     T* work = thread_workspace<T>(kMaxPanelRows * d);
     kernel(X + begin * d, end - begin, d, packed.data(), norms.data(), k, best, labels + begin,
            work);
+    if (cost == nullptr) return;  // labels only (Lloyd's inner iterations)
     double t = 0.0;  // this block of blocked_sum(u * cost), rows in ascending order
     for (index_t i = begin; i < end; ++i) {
       const double d2 = squared_distance(X + i * d, centers + labels[i] * d, d);

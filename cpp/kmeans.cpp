@@ -9,6 +9,7 @@
 #include "assign.h"
 #include "blocks.h"
 #include "interrupt.h"
+#include "kernels/kernels.h"
 
 namespace coresample {
 
@@ -27,6 +28,20 @@ void group_rows(const index_t* labels, index_t n, index_t k, RowsByLabel& g) {
   for (index_t c = 0; c < k; ++c) g.start[c + 1] += g.start[c];
   std::vector<index_t> next(g.start.begin(), g.start.end() - 1);
   for (index_t e = 0; e < n; ++e) g.rows[next[labels[e]]++] = e;
+}
+
+auto add_rows_kernel_for(const KernelTable& table, float) { return table.add_rows_f32; }
+auto add_rows_kernel_for(const KernelTable& table, double) { return table.add_rows_f64; }
+
+/// cost OUT (n): the exact cost of each row to its labelled center (ARCHITECTURE.md section 4).
+template <class T>
+void direct_costs(const T* X, index_t d, const T* centers, const index_t* labels, index_t n,
+                  double z, double* cost, int n_threads) {
+  parallel_for(num_blocks(n), n_threads, [&](index_t b) {
+    for (index_t e = block_begin(b); e < block_end(b, n); ++e) {
+      cost[e] = cost_from_squared(squared_distance(X + e * d, centers + labels[e] * d, d), z);
+    }
+  });
 }
 
 }  // namespace
@@ -48,29 +63,45 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
   RowsByLabel groups;
   const KernelTable& table = kernels();
 
+  const auto add_rows = add_rows_kernel_for(table, T());
+  std::vector<double> step_weight;  // per-row update weight, when not all ones
+
   index_t n_iter = 0;
   for (index_t it = 0; it < max_iter; ++it) {
     check_interrupt();
-    // 1. Assignment; d_e = sqrt(d2_e) is kept for the reweighting.
-    assign<T>(X, n, d, centers, k, z, u, labels, cost, reweight ? dist.data() : nullptr, n_threads,
-              table);
+    // 1. Assignment. For z = 2 the iterations need labels only: the costs (a second, exact pass
+    //    over the rows) are computed only if an empty cluster must be moved, and after the loop.
+    //    For z != 2, d_e = sqrt(d2_e) is kept for the reweighting.
+    assign<T>(X, n, d, centers, k, z, u, labels, reweight ? cost : nullptr,
+              reweight ? dist.data() : nullptr, n_threads, table);
     group_rows(labels, n, k, groups);
 
     // 2-3. Each center's owner adds weight * x over its rows in ascending row order, in double.
     //      The first step is a plain mean even for z != 2: k-means++ seeds are data rows, and at
     //      distance 0 the reweighted (Weiszfeld) step gives that row all the weight and is stuck.
     const bool reweight_now = reweight && it > 0;
+    const double* w_rows = u;
+    if (reweight_now) {
+      step_weight.resize(static_cast<size_t>(n));
+      parallel_for(num_blocks(n), n_threads, [&](index_t b) {
+        for (index_t e = block_begin(b); e < block_end(b, n); ++e) {
+          const double w = u != nullptr ? u[e] : 1.0;
+          step_weight[e] = w * std::pow(std::max(dist[e], 1e-12), z - 2.0);
+        }
+      });
+      w_rows = step_weight.data();
+    }
     parallel_for(k, n_threads, [&](index_t c) {
       std::vector<double> acc(static_cast<size_t>(d), 0.0);
+      const index_t* rows = groups.rows.data() + groups.start[c];
+      const index_t count = groups.start[c + 1] - groups.start[c];
       double w_sum = 0.0;
-      for (index_t p = groups.start[c]; p < groups.start[c + 1]; ++p) {
-        const index_t e = groups.rows[p];
-        double w = u != nullptr ? u[e] : 1.0;
-        if (reweight_now) w = w * std::pow(std::max(dist[e], 1e-12), z - 2.0);
-        w_sum += w;
-        const T* x = X + e * d;
-        for (index_t j = 0; j < d; ++j) acc[j] += w * static_cast<double>(x[j]);
+      if (w_rows == nullptr) {
+        w_sum = static_cast<double>(count);
+      } else {
+        for (index_t p = 0; p < count; ++p) w_sum += w_rows[rows[p]];
       }
+      add_rows(X, d, rows, count, w_rows, acc.data());
       total_weight[c] = w_sum;
       T* out = new_centers.data() + c * d;
       if (w_sum != 0.0) {
@@ -85,6 +116,7 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
       if (total_weight[c] == 0.0) empty.push_back(c);
     }
     if (!empty.empty()) {
+      if (!reweight) direct_costs(X, d, centers, labels, n, z, cost, n_threads);
       std::vector<index_t> order(static_cast<size_t>(n));
       std::iota(order.begin(), order.end(), index_t{0});
       const auto m = static_cast<std::ptrdiff_t>(empty.size());

@@ -134,6 +134,39 @@ void squared_distances_f64(const double* x, index_t m, index_t d, const double* 
   squared_distances<double>(x, m, d, points, L, out, stride);
 }
 
+/// See KernelTable::add_rows in kernels.h. Rows arrive in label order, so they are scattered in
+/// memory: the row a few places ahead is prefetched.
+template <class T>
+void add_rows(const T* X, index_t d, const index_t* rows, index_t count, const double* w,
+              double* acc) {
+  constexpr index_t kAhead = 4;
+  for (index_t p = 0; p < count; ++p) {
+    if (p + kAhead < count) {
+      const T* next = X + rows[p + kAhead] * d;
+      for (index_t j = 0; j < d; j += 64 / static_cast<index_t>(sizeof(T))) {
+        __builtin_prefetch(next + j);
+      }
+    }
+    const T* x = X + rows[p] * d;
+    if (w == nullptr) {
+      for (index_t j = 0; j < d; ++j) acc[j] += static_cast<double>(x[j]);
+    } else {
+      const double wr = w[rows[p]];
+      for (index_t j = 0; j < d; ++j) acc[j] += wr * static_cast<double>(x[j]);
+    }
+  }
+}
+
+void add_rows_f32(const float* X, index_t d, const index_t* rows, index_t count, const double* w,
+                  double* acc) {
+  add_rows<float>(X, d, rows, count, w, acc);
+}
+
+void add_rows_f64(const double* X, index_t d, const index_t* rows, index_t count,
+                  const double* w, double* acc) {
+  add_rows<double>(X, d, rows, count, w, acc);
+}
+
 /// Bytes of packed centers visited per pass over the row panels (a "group" of tiles), so that
 /// the group stays in L2 (2 MB per core on the Xeon we measured; 1 MB leaves room for the rows).
 /// Each group repacks the row panels, so smaller groups cost more: float32, d = 768, k = 1024,

@@ -51,6 +51,13 @@ struct KernelTable {
                                 index_t L, double* out, index_t stride);
   void (*squared_distances_f64)(const double* x, index_t m, index_t d, const double* points,
                                 index_t L, double* out, index_t stride);
+  /// add_rows(X, d, rows, count, w, acc): acc[j] += w[r] * X[r * d + j] for r = rows[0 .. count)
+  /// in that order (w = nullptr: weight 1), in double. Lloyd's center sums (one owner per center).
+  ///   X IN (n*d), rows IN (count), w IN (n) or nullptr, acc INOUT (d).
+  void (*add_rows_f32)(const float* X, index_t d, const index_t* rows, index_t count,
+                       const double* w, double* acc);
+  void (*add_rows_f64)(const double* X, index_t d, const index_t* rows, index_t count,
+                       const double* w, double* acc);
 };
 
 /// Per-level tables, defined in kernels_<isa>.cpp (scalar = the baseline build).
