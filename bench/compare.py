@@ -257,17 +257,17 @@ def target_B(cfg, nt, R, table, results):
 
 
 # ---------------------------------------------------------------------------------------------
-def target_C(cfg, nt, R, table, results, mppc):
+def target_C(cfg, nt, R, table, results, mppc, init="k-means++"):
     c = cfg["C"]
     n, d, k, budget, n_ref = c["n"], c["d"], c["k"], c["budget"], c["n_ref"]
-    log(f"[C] select n={n:,} d={d} k={k} budget={budget} max_points_per_center={mppc}")
+    log(f"[C] select n={n:,} d={d} k={k} budget={budget} max_points_per_center={mppc} init={init}")
     X = bu.make_data(n, d, seed=0)
     rng = np.random.default_rng(5)
     C = rng.standard_normal((k, d), dtype=np.float32)
     out = {}
 
     def run_select():
-        out["sel"] = coresample.select(X, budget, n_clusters=k, random_state=0,
+        out["sel"] = coresample.select(X, budget, n_clusters=k, random_state=0, init=init,
                                        max_points_per_center=mppc, n_threads=nt)
     with bu.limit_threads(nt):
         t_sel = bu.summary(bu.time_calls(run_select, R))
@@ -275,7 +275,7 @@ def target_C(cfg, nt, R, table, results, mppc):
     ratio = t_sel["min"] / t_mm["min"]
     table.add("C", f"select end to end n={n:,} d={d} k={k} budget={budget:,} vs one X @ C.T ({n:,}x{d})({d}x{k})",
               fmt_pair(t_sel), fmt_pair(t_mm), f"{ratio:.2f}x the GEMM (med {t_sel['median'] / t_mm['median']:.2f}x)",
-              "<= 3x", passfail(ratio <= 3.0), f"max_points_per_center={mppc}")
+              "<= 3x", passfail(ratio <= 3.0), f"max_points_per_center={mppc}, init={init}")
     sel = out["sel"]
     # quality: the selection's centers vs a full-data KMeans run to convergence, on the same rows
     Xr = X[:n_ref]
@@ -476,6 +476,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every library")
     ap.add_argument("--repeats", type=int, default=3, help="timings per measurement (min and median reported)")
     ap.add_argument("--select-mppc", type=int, default=256, help="max_points_per_center for C and E (0: None)")
+    ap.add_argument("--select-init", default="k-means++", help="init of select in C: k-means++ or k-means||")
     ap.add_argument("--out", help="also write the raw results as JSON to this path")
     ap.add_argument("--_worker", choices=["memory", "lloyd"], help=argparse.SUPPRESS)
     for a_ in ("--n", "--d", "--k", "--budget", "--mppc", "--m"):
@@ -507,7 +508,7 @@ def main():
         elif t == "B":
             target_B(cfg, nt, R, table, results)
         elif t == "C":
-            target_C(cfg, nt, R, table, results, mppc)
+            target_C(cfg, nt, R, table, results, mppc, a.select_init)
         elif t == "D":
             target_D(cfg, nt, R, table, results)
         elif t == "E":

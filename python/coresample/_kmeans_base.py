@@ -18,10 +18,11 @@ from ._validation import (
 
 Arr = np.ndarray
 
-# k-means|| parameters: rounds and oversampling factor l / k (Bahmani et al. use 5 rounds and
-# l between 0.5 k and 2 k; 2 k keeps about 10 k candidates for the final weighted k-means++).
+# k-means|| parameters: rounds and oversampling factor l / k. Bahmani et al. use about 5 rounds
+# with l from 0.1k to 10k; l = k keeps about 5k rows for the final weighted k-means++, whose cost
+# dominates for large k (bench/RESULTS.md, target C: l = 2k spent 2.5 s of a 9.3 s select).
 KMEANS_PARALLEL_ROUNDS = 5
-KMEANS_PARALLEL_OVERSAMPLING = 2.0
+KMEANS_PARALLEL_OVERSAMPLING = 1.0
 
 
 class KMeansBase:
@@ -119,7 +120,7 @@ class KMeansBase:
         """k-means|| (Bahmani, Moseley, Vattani, Kumar & Vassilvitskii, VLDB 2012).
 
         Starts from k-means++'s first center; each round r keeps every row e independently when
-        unit(draw(seed, KMEANS_PARALLEL, r n + e)) * psi < l * D_e (l = 2k, psi = blocked sum of D),
+        unit(draw(seed, KMEANS_PARALLEL, r n + e)) * psi < l * D_e (l = k, psi = blocked sum of D),
         so a round costs one assignment pass against the new rows (the fast tiled kernel) instead of
         one pass per center. After KMEANS_PARALLEL_ROUNDS rounds (more while fewer than k rows are
         kept), greedy k-means++ on the kept rows, weighted by the sample weight of the rows nearest
