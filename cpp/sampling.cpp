@@ -17,6 +17,7 @@
 #endif
 
 #include "blocks.h"
+#include "kernels/kernels.h"
 #include "rng.h"
 
 namespace coresample {
@@ -428,6 +429,7 @@ void sample_without_replacement(const double* p, index_t n, index_t size, std::u
     t = 1.5 * static_cast<double>(need) / st.total;  // ~1.5 need rows expected below t
     if (!(t > 0.0)) t = std::numeric_limits<double>::min();  // total overflowed to inf
   }
+  const auto filter = kernels().key_filter;
   std::vector<std::vector<Candidate>> per_block(static_cast<size_t>(nb));
   std::vector<index_t> below(static_cast<size_t>(nb));
   index_t n_candidates = 0, n_below = 0;
@@ -445,12 +447,13 @@ void sample_without_replacement(const double* p, index_t n, index_t size, std::u
       const double* pl = p;
       const double tcl = tc;
       std::vector<Candidate>& out = scratch;
+      // The dispatched filter marks the few rows that may have key < t (vectorised: one hash
+      // per row); their uniforms are recomputed here with rng.h's functions.
+      std::uint8_t keep[kBlock];
+      filter(pl + begin, end - begin, state, tcl, keep);
       for (index_t e = begin; e < end; ++e, state += kGolden) {
-        const double pe = pl[e];
-        if (!(pe > 0.0)) continue;
-        const double u = unit_open(mix64(state));
-        if (u <= (1.0 - tcl * pe) - 0x1p-52) continue;
-        out.push_back({u, e});
+        if (!keep[e - begin]) continue;
+        out.push_back({unit_open(mix64(state)), e});
       }
       index_t count = 0;
       for (Candidate& c : scratch) {

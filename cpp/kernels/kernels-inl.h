@@ -167,6 +167,27 @@ void add_rows_f64(const double* X, index_t d, const index_t* rows, index_t count
   add_rows<double>(X, d, rows, count, w, acc);
 }
 
+/// SplitMix64's finaliser, a copy of rng.h's mix64: rng.h's inline functions must not be
+/// instantiated in an ISA file (the linker could hand this file's version to baseline callers).
+/// sampling's tests check the filtered samples against the reference bit for bit.
+inline std::uint64_t kernel_mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+/// See KernelTable::key_filter in kernels.h: branch-free, so the loop vectorises (64-bit
+/// multiplies need AVX-512DQ; the AVX2 build emulates them).
+void key_filter(const double* p, index_t m, std::uint64_t state, double tc, std::uint8_t* keep) {
+  constexpr std::uint64_t kGoldenStep = 0x9E3779B97F4A7C15ULL;
+  for (index_t i = 0; i < m; ++i) {
+    const std::uint64_t x = kernel_mix64(state + static_cast<std::uint64_t>(i) * kGoldenStep);
+    const double u = static_cast<double>((x >> 11) + 1) * 0x1p-53;
+    const double pe = p[i];
+    keep[i] = static_cast<std::uint8_t>((pe > 0.0) & (u > (1.0 - tc * pe) - 0x1p-52));
+  }
+}
+
 /// Bytes of packed centers visited per pass over the row panels (a "group" of tiles), so that
 /// the group stays in L2 (2 MB per core on the Xeon we measured; 1 MB leaves room for the rows).
 /// Each group repacks the row panels, so smaller groups cost more: float32, d = 768, k = 1024,

@@ -58,6 +58,13 @@ struct KernelTable {
                        const double* w, double* acc);
   void (*add_rows_f64)(const double* X, index_t d, const index_t* rows, index_t count,
                        const double* w, double* acc);
+  /// key_filter(p, m, state, tc, keep): the exponential keys' rejection test of sampling.cpp for
+  /// m consecutive rows. keep[i] = 1 when p[i] > 0 and unit_open(mix64(state + i * kGolden)) >
+  /// (1 - tc p[i]) - 2^-52, else 0 (mix64, kGolden and unit_open as in rng.h). It decides only
+  /// which rows get an exact key, never the sample, so rounding may differ between levels.
+  ///   p IN (m), keep OUT (m).
+  void (*key_filter)(const double* p, index_t m, std::uint64_t state, double tc,
+                     std::uint8_t* keep);
 };
 
 /// Per-level tables, defined in kernels_<isa>.cpp (scalar = the baseline build).

@@ -130,7 +130,8 @@ const KernelTable& kernel_table_avx2() {
                                  avx2::MicroF64::kCenters, &avx2::nearest_center_f32,
                                  &avx2::nearest_center_f64,
                                  &avx2::squared_distances_f32, &avx2::squared_distances_f64,
-                                 &avx2::add_rows_f32, &avx2::add_rows_f64};
+                                 &avx2::add_rows_f32, &avx2::add_rows_f64,
+                                 &avx2::key_filter};
   return table;
 }
 

@@ -240,7 +240,8 @@ const KernelTable& kernel_table_avx512() {
                                  avx512::MicroF64::kCenters, &avx512::nearest_center_f32,
                                  &avx512::nearest_center_f64,
                                  &avx512::squared_distances_f32, &avx512::squared_distances_f64,
-                                 &avx512::add_rows_f32, &avx512::add_rows_f64};
+                                 &avx512::add_rows_f32, &avx512::add_rows_f64,
+                                 &avx512::key_filter};
   return table;
 }
 

@@ -25,7 +25,8 @@ const KernelTable& kernel_table_scalar() {
                                  scalar::kPortableTile<double>, &scalar::nearest_center_f32,
                                  &scalar::nearest_center_f64,
                                  &scalar::squared_distances_f32, &scalar::squared_distances_f64,
-                                 &scalar::add_rows_f32, &scalar::add_rows_f64};
+                                 &scalar::add_rows_f32, &scalar::add_rows_f64,
+                                 &scalar::key_filter};
   return table;
 }
 
