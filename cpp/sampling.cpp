@@ -67,7 +67,11 @@ struct BlockStats {
 
 /// One parallel pass over p: the user-facing checks of python/coresample/_validation.py
 /// (check_probabilities), with the same messages, plus the block totals of the blocked sum.
-ProbabilityStats check_probabilities(const double* p, index_t n, int n_threads) {
+/// after_block(b), if given, runs right after block b is checked, in the same work item, while
+/// its rows are still in cache (the exponential keys' filter rides along this way).
+template <class AfterBlock>
+ProbabilityStats check_probabilities(const double* p, index_t n, int n_threads,
+                                     AfterBlock&& after_block) {
   CORESAMPLE_CHECK(n >= 1, "p is empty");
   const index_t nb = num_blocks(n);
   std::vector<BlockStats> blocks(static_cast<size_t>(nb));
@@ -100,6 +104,7 @@ ProbabilityStats check_probabilities(const double* p, index_t n, int n_threads) 
       out.finite = bad[l] == 0.0;
       out.positive = pos[l];
       out.last_positive = last[l];
+      after_block(b0 + l);
     }
   });
   ProbabilityStats st;
@@ -126,6 +131,10 @@ ProbabilityStats check_probabilities(const double* p, index_t n, int n_threads) 
     throw std::invalid_argument("p must have a positive sum (all entries are zero)");
   }
   return st;
+}
+
+ProbabilityStats check_probabilities(const double* p, index_t n, int n_threads) {
+  return check_probabilities(p, n, n_threads, [](index_t) {});
 }
 
 /// An uninitialised array for large scratch data (the cdf: 8 bytes a row). On Linux it asks for
@@ -306,6 +315,7 @@ index_t search_without_cdf(const double* p, index_t n, const std::vector<double>
 struct Candidate {
   double key;
   index_t row;
+  double p;  ///< p[row], kept so the weights need no random reads of p (cache misses)
 };
 
 inline bool key_less(const Candidate& a, const Candidate& b) {
@@ -407,13 +417,7 @@ void sample_without_replacement(const double* p, index_t n, index_t size, std::u
                                 std::uint64_t stream, index_t* indices, double* weights,
                                 int n_threads) {
   CORESAMPLE_CHECK(size >= 0, "sample_without_replacement: size must be >= 0");
-  const ProbabilityStats st = check_probabilities(p, n, n_threads);
-  if (size > st.n_positive) {
-    throw std::invalid_argument("size=" + std::to_string(size) +
-                                " must be <= the number of rows with positive probability (" +
-                                std::to_string(st.n_positive) + ") when replace=False");
-  }
-  if (size == 0) return;
+  CORESAMPLE_CHECK(n >= 1, "p is empty");
   const std::uint64_t key = stream_key(seed, stream);
   const index_t nb = num_blocks(n);
   const index_t need = size + 1;  // the sample and tau
@@ -424,45 +428,57 @@ void sample_without_replacement(const double* p, index_t n, index_t size, std::u
   // Survivors get their exact keys. When at least `need` survivors have key < t, the `need`
   // smallest keys overall are among them; when every positive row survived, all keys are known.
   // Otherwise t grows and the pass is redone. t only decides how much work is done, never the result.
-  double t = kInf;  // size == n_positive: every positive row is taken
-  if (need <= st.n_positive) {
-    t = 1.5 * static_cast<double>(need) / st.total;  // ~1.5 need rows expected below t
-    if (!(t > 0.0)) t = std::numeric_limits<double>::min();  // total overflowed to inf
-  }
   const auto filter = kernels().key_filter;
   std::vector<std::vector<Candidate>> per_block(static_cast<size_t>(nb));
   std::vector<index_t> below(static_cast<size_t>(nb));
+  double t = 0.0;
+  auto filter_block = [&](index_t b) {
+    // Survivors keep u for now; their keys are computed below in a dense loop, where the long
+    // latency of log_unit (a division and an 11-step Horner chain) overlaps across rows.
+    thread_local std::vector<Candidate> scratch;
+    scratch.clear();
+    const index_t begin = block_begin(b), end = block_end(b, n);
+    // draw_from_key(key, e) = mix64(key + (e + 1) * kGolden): the state advances by kGolden.
+    std::uint64_t state = key + static_cast<std::uint64_t>(begin + 1) * kGolden;
+    const double tl = t;
+    // The dispatched filter marks the few rows that may have key < t (vectorised: one hash
+    // per row); their uniforms are recomputed here with rng.h's functions.
+    std::uint8_t keep[kBlock];
+    filter(p + begin, end - begin, state, tl * (1.0 + 1e-12), keep);
+    for (index_t e = begin; e < end; ++e, state += kGolden) {
+      if (keep[e - begin]) scratch.push_back({unit_open(mix64(state)), e, p[e]});
+    }
+    index_t count = 0;
+    for (Candidate& c : scratch) {
+      c.key = -log_unit(c.key) / c.p;
+      count += c.key < tl;
+    }
+    per_block[static_cast<size_t>(b)].assign(scratch.begin(), scratch.end());
+    below[static_cast<size_t>(b)] = count;
+  };
+
+  // The first filter pass rides along the checking pass (p is read once). Its t comes from the
+  // total estimated on every 256th row, since the exact total is known only after the pass; a
+  // poor estimate costs another pass, never a different sample.
+  double sampled = 0.0;
+  index_t n_sampled = 0;
+  for (index_t e = 0; e < n; e += 256, ++n_sampled) sampled += p[e];
+  const double estimate = sampled * (static_cast<double>(n) / static_cast<double>(n_sampled));
+  t = 1.5 * static_cast<double>(need) / estimate;
+  if (!(t > 0.0) || !(t < kInf)) t = std::numeric_limits<double>::min();  // 0, inf or NaN
+  const ProbabilityStats st = check_probabilities(p, n, n_threads, filter_block);
+  if (size > st.n_positive) {
+    throw std::invalid_argument("size=" + std::to_string(size) +
+                                " must be <= the number of rows with positive probability (" +
+                                std::to_string(st.n_positive) + ") when replace=False");
+  }
+  if (size == 0) return;
   index_t n_candidates = 0, n_below = 0;
+  if (need > st.n_positive) {
+    t = kInf;  // size == n_positive: every positive row is taken
+    parallel_for(nb, n_threads, filter_block);
+  }
   for (;;) {
-    const double tc = t * (1.0 + 1e-12);
-    parallel_for(nb, n_threads, [&](index_t b) {
-      // Survivors keep u for now; their keys are computed below in a dense loop, where the long
-      // latency of log_unit (a division and an 11-step Horner chain) overlaps across rows.
-      thread_local std::vector<Candidate> scratch;
-      scratch.clear();
-      const index_t begin = block_begin(b), end = block_end(b, n);
-      // draw_from_key(key, e) = mix64(key + (e + 1) * kGolden): the state advances by kGolden.
-      std::uint64_t state = key + static_cast<std::uint64_t>(begin + 1) * kGolden;
-      // Locals, not captured references: the compiler would reload them after every store.
-      const double* pl = p;
-      const double tcl = tc;
-      std::vector<Candidate>& out = scratch;
-      // The dispatched filter marks the few rows that may have key < t (vectorised: one hash
-      // per row); their uniforms are recomputed here with rng.h's functions.
-      std::uint8_t keep[kBlock];
-      filter(pl + begin, end - begin, state, tcl, keep);
-      for (index_t e = begin; e < end; ++e, state += kGolden) {
-        if (!keep[e - begin]) continue;
-        out.push_back({unit_open(mix64(state)), e});
-      }
-      index_t count = 0;
-      for (Candidate& c : scratch) {
-        c.key = -log_unit(c.key) / p[c.row];
-        count += c.key < t;
-      }
-      per_block[static_cast<size_t>(b)].assign(scratch.begin(), scratch.end());
-      below[static_cast<size_t>(b)] = count;
-    });
     n_below = 0;
     n_candidates = 0;
     for (index_t b = 0; b < nb; ++b) {
@@ -472,8 +488,11 @@ void sample_without_replacement(const double* p, index_t n, index_t size, std::u
     if (n_below >= need || n_candidates == st.n_positive) break;
     // Below the threshold the count grows about linearly in t (P(key < t) = 1 - exp(-t p) ~ t p):
     // aim at 1.5 need, at least doubling.
+    // Never below the guess from the exact total, in case the estimate was far off (a sparse p
+    // whose sampled rows were all zero would otherwise climb from the smallest double).
     const double aim = 1.5 * static_cast<double>(need) / static_cast<double>(std::max<index_t>(n_below, 1));
-    t *= std::min(1024.0, std::max(2.0, aim));
+    t = std::max(t * std::min(1024.0, std::max(2.0, aim)), 1.5 * static_cast<double>(need) / st.total);
+    parallel_for(nb, n_threads, filter_block);
   }
 
   // Concatenated in block order (irrelevant to the result: (key, row) is a total order).
@@ -494,11 +513,13 @@ void sample_without_replacement(const double* p, index_t n, index_t size, std::u
     }
     std::sort(cand.begin(), cand.begin() + size, key_less);
   }
-  for (index_t i = 0; i < size; ++i) {
-    const index_t e = cand[static_cast<size_t>(i)].row;
-    indices[i] = e;
-    weights[i] = 1.0 / -std::expm1(-p[e] * tau);
-  }
+  parallel_for((size + kBlock - 1) / kBlock, threads_for_work(n_threads, 64.0 * size), [&](index_t b) {
+    for (index_t i = block_begin(b); i < block_end(b, size); ++i) {
+      const Candidate& c = cand[static_cast<size_t>(i)];
+      indices[i] = c.row;
+      weights[i] = 1.0 / -std::expm1(-c.p * tau);
+    }
+  });
 }
 
 }  // namespace coresample
