@@ -154,68 +154,7 @@ inline void pack_panel(const double* x, index_t d, index_t rows, double* work) {
   }
 }
 
-/// MR rows x NR = 2 registers of centers. 2 * MR accumulators + 2 center loads + 1 broadcast must
-/// fit the 32 zmm registers: MR <= 14.
-template <class S, int MR>
-struct Micro {
-  using T = typename S::T;
-  using V = typename S::V;
-  static constexpr index_t kRows = MR;
-  static constexpr index_t kCenters = 2 * S::kLanes;
-
-  static void pack(const T* x, index_t d, index_t rows, T* work) {
-    pack_panel<MR>(x, d, rows, work);
-  }
-
-  static void tile(const T* xp, index_t d, const T* cp, const T* norms, index_t c0, index_t rows,
-                   T* best, index_t* labels) {
-    V acc0[MR], acc1[MR];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
-      acc0[r] = S::zero();
-      acc1[r] = S::zero();
-    }
-    for (index_t j = 0; j < d; ++j) {
-      const V b0 = S::load(cp);
-      const V b1 = S::load(cp + S::kLanes);
-#pragma GCC unroll 16
-      for (int r = 0; r < MR; ++r) {
-        const V xr = S::set1(xp[r]);
-        acc0[r] = S::fmadd(xr, b0, acc0[r]);
-        acc1[r] = S::fmadd(xr, b1, acc1[r]);
-      }
-      cp += kCenters;
-      xp += MR;
-    }
-    // dist = ||c||^2 - 2 x.c (padding lanes: +inf). The common case, no lane below the row's best
-    // so far, costs two compares; otherwise (a few tiles per row) the tile is scanned in center
-    // order with strict <, exactly as the portable body does.
-    const V n0 = S::load(norms);
-    const V n1 = S::load(norms + S::kLanes);
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
-      if (r >= rows) break;
-      const V a = S::add(n0, acc0[r]);
-      const V b = S::add(n1, acc1[r]);
-      const V bv = S::set1(best[r]);
-      if ((S::lt(a, bv) | S::lt(b, bv)) != 0) {
-        T dist[kCenters];
-        S::store(dist, a);
-        S::store(dist + S::kLanes, b);
-        T bb = best[r];
-        index_t l = labels[r];
-        for (index_t c = 0; c < kCenters; ++c) {
-          if (dist[c] < bb) {
-            bb = dist[c];
-            l = c0 + c;
-          }
-        }
-        best[r] = bb;
-        labels[r] = l;
-      }
-    }
-  }
-};
+#include "kernels/micro-inl.h"
 
 using MicroF32 = Micro<F32, 14>;
 using MicroF64 = Micro<F64, 14>;
