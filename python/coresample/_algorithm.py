@@ -86,8 +86,8 @@ def run_select(
         m = k * check_int(max_points_per_center, "max_points_per_center", 1)
         rows = km._subsample(n, m, seed, nt) if n > m else None
     X_fit = X if rows is None else X[rows]
-    u_fit = None if u is None or rows is None else u[rows]
-    km.fit(X_fit, sample_weight=u if rows is None else u_fit)
+    u_fit = u if rows is None or u is None else u[rows]
+    km.fit(X_fit, sample_weight=u_fit)
     reps = backend.snap(X_fit, km.cluster_centers_, km.labels_, nt)
     if rows is not None:
         reps = rows[reps]
