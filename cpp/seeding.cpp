@@ -77,7 +77,7 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
   const bool keep = n * L <= kMaxKept;
   std::vector<double> trial_d2(keep ? static_cast<size_t>(n * L) : 0);  // [trial][row]
   std::vector<index_t> candidates(static_cast<size_t>(L));
-  std::vector<T> trial_rows(static_cast<size_t>(L * d));
+  std::vector<double> trial_rows(static_cast<size_t>(L * d));  // converted once per step
   const auto kernel = distances_kernel_for(kernels(), T());
   std::vector<double> block_pot(static_cast<size_t>(L * nb));  // [trial][block]
   for (index_t c = 1; c < k; ++c) {

@@ -93,38 +93,74 @@ void nearest_center(const T* x, index_t m, index_t d, const T* packed, const T* 
   }
 }
 
-/// See KernelTable::squared_distances in kernels.h. The 16 partial sums are independent, so the
-/// compiler vectorises the inner loop at the file's ISA width without reassociating anything.
-template <class T>
-void squared_distances(const T* x, index_t m, index_t d, const T* points, index_t L, double* out,
-                       index_t stride) {
+/// One row's squared distances to L points given in double (P: L*d), as 16 interleaved partial
+/// sums per point added pairwise. L is a template parameter so that the L x 16 accumulators stay
+/// in registers and each chunk of the row is converted to double once for all L points.
+template <class T, int L>
+inline void distances_to_points(const T* row, index_t d, const double* P, double* out,
+                                index_t stride) {
   constexpr int kLanes = 16;
-  for (index_t i = 0; i < m; ++i) {
-    const T* row = x + i * d;
-    for (index_t j = 0; j < L; ++j) {
-      const T* p = points + j * d;
-      double acc[kLanes];
-      for (int l = 0; l < kLanes; ++l) acc[l] = 0.0;
-      index_t t = 0;
-      for (; t + kLanes <= d; t += kLanes) {
-        for (int l = 0; l < kLanes; ++l) {
-          const double diff = static_cast<double>(row[t + l]) - static_cast<double>(p[t + l]);
-          acc[l] += diff * diff;
-        }
+  double acc[L][kLanes];
+  for (int j = 0; j < L; ++j)
+    for (int l = 0; l < kLanes; ++l) acc[j][l] = 0.0;
+  index_t t = 0;
+  for (; t + kLanes <= d; t += kLanes) {
+    double xr[kLanes];
+    for (int l = 0; l < kLanes; ++l) xr[l] = static_cast<double>(row[t + l]);
+    for (int j = 0; j < L; ++j) {
+      const double* p = P + j * d + t;
+      for (int l = 0; l < kLanes; ++l) {
+        const double diff = xr[l] - p[l];
+        acc[j][l] += diff * diff;
       }
-      for (int l = 0; t < d; ++t, ++l) {
-        const double diff = static_cast<double>(row[t]) - static_cast<double>(p[t]);
-        acc[l] += diff * diff;
+    }
+  }
+  for (int l = 0; t < d; ++t, ++l) {
+    const double xv = static_cast<double>(row[t]);
+    for (int j = 0; j < L; ++j) {
+      const double diff = xv - P[j * d + t];
+      acc[j][l] += diff * diff;
+    }
+  }
+  for (int j = 0; j < L; ++j) {
+    for (int w = kLanes / 2; w > 0; w /= 2) {  // fixed pairwise order
+      for (int l = 0; l < w; ++l) acc[j][l] += acc[j][l + w];
+    }
+    out[j * stride] = acc[j][0];
+  }
+}
+
+/// See KernelTable::squared_distances in kernels.h: up to 16 points at a time per row (k-means++
+/// uses 2 + ln k <= 16 trials for k < 1.2e6).
+template <class T>
+void squared_distances(const T* x, index_t m, index_t d, const double* points, index_t L,
+                       double* out, index_t stride) {
+  for (index_t j0 = 0; j0 < L; j0 += 16) {
+    const index_t width = L - j0 < 16 ? L - j0 : 16;
+    const double* Pj = points + j0 * d;
+    double* o = out + j0 * stride;
+    for (index_t i = 0; i < m; ++i) {
+      const T* row = x + i * d;
+      switch (width) {
+#define CORESAMPLE_POINTS_CASE(W) \
+  case W:                         \
+    distances_to_points<T, W>(row, d, Pj, o + i, stride); \
+    break;
+        CORESAMPLE_POINTS_CASE(1) CORESAMPLE_POINTS_CASE(2) CORESAMPLE_POINTS_CASE(3)
+        CORESAMPLE_POINTS_CASE(4) CORESAMPLE_POINTS_CASE(5) CORESAMPLE_POINTS_CASE(6)
+        CORESAMPLE_POINTS_CASE(7) CORESAMPLE_POINTS_CASE(8) CORESAMPLE_POINTS_CASE(9)
+        CORESAMPLE_POINTS_CASE(10) CORESAMPLE_POINTS_CASE(11) CORESAMPLE_POINTS_CASE(12)
+        CORESAMPLE_POINTS_CASE(13) CORESAMPLE_POINTS_CASE(14) CORESAMPLE_POINTS_CASE(15)
+        default:
+          distances_to_points<T, 16>(row, d, Pj, o + i, stride);
+          break;
+#undef CORESAMPLE_POINTS_CASE
       }
-      for (int w = kLanes / 2; w > 0; w /= 2) {  // fixed pairwise order
-        for (int l = 0; l < w; ++l) acc[l] += acc[l + w];
-      }
-      out[j * stride + i] = acc[0];
     }
   }
 }
 
-void squared_distances_f32(const float* x, index_t m, index_t d, const float* points, index_t L,
+void squared_distances_f32(const float* x, index_t m, index_t d, const double* points, index_t L,
                            double* out, index_t stride) {
   squared_distances<float>(x, m, d, points, L, out, stride);
 }

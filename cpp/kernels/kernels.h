@@ -44,10 +44,11 @@ struct KernelTable {
                              const double* norms, index_t k, double* best, index_t* labels,
                              double* work);
   /// squared_distances(x, m, d, points, L, out): out[j * stride + i] = ||x_i - p_j||^2, in
-  /// double: sum over features of (double(x) - double(p))^2 (exact differences, no cancellation)
-  /// in 16 interleaved partial sums added pairwise. k-means++ evaluates its trials with it.
-  ///   x IN (m*d), points IN (L*d), out OUT (L*stride), stride >= m.
-  void (*squared_distances_f32)(const float* x, index_t m, index_t d, const float* points,
+  /// double: sum over features of (double(x) - p)^2 (exact differences, no cancellation) in 16
+  /// interleaved partial sums added pairwise. k-means++ evaluates its trials with it.
+  ///   x IN (m*d), points IN (L*d) in double (the caller converts once), out OUT (L*stride),
+  ///   stride >= m.
+  void (*squared_distances_f32)(const float* x, index_t m, index_t d, const double* points,
                                 index_t L, double* out, index_t stride);
   void (*squared_distances_f64)(const double* x, index_t m, index_t d, const double* points,
                                 index_t L, double* out, index_t stride);
