@@ -79,16 +79,11 @@ def run_select(
     # the nearest subsample member; then one exact pass over all rows measures the costs to the
     # representatives (KMeans alone would add a second full pass for its own labels_).
     km = backend.kmeans(
-        k, z=z, init=init, max_iter=max_iter, tol=tol, random_state=seed, n_threads=n_threads
+        k, z=z, init=init, max_iter=max_iter, tol=tol,
+        max_points_per_center=max_points_per_center, random_state=seed, n_threads=n_threads,
     )
-    rows = None
-    if max_points_per_center is not None:
-        m = k * check_int(max_points_per_center, "max_points_per_center", 1)
-        rows = km._subsample(n, m, seed, nt) if n > m else None
-    X_fit = X if rows is None else X[rows]
-    u_fit = u if rows is None or u is None else u[rows]
-    km.fit(X_fit, sample_weight=u_fit)
-    reps = backend.snap(X_fit, km.cluster_centers_, km.labels_, nt)
+    rows, X_fit, fit_labels, _, _, _ = km._fit_centers(X, u)  # X is validated once, above
+    reps = backend.snap(X_fit, km.cluster_centers_, fit_labels, nt)
     if rows is not None:
         reps = rows[reps]
     labels, cost, phi = backend.assign(X, X[reps], z, u, nt)

@@ -71,19 +71,39 @@ class KMeansBase:
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeansBase":
         """Compute the clustering of X (y is ignored; it is there for pipeline compatibility)."""
         X = check_array(X)
+        u = check_sample_weight(sample_weight, X.shape[0])
+        rows, _, labels, cost, n_iter, inertia = self._fit_centers(X, u)
+        if rows is not None:  # fitted on a subsample: one exact pass labels every row
+            labels, cost, inertia = self._assign(
+                X, self.cluster_centers_, check_z(self.z), u, check_n_threads(self.n_threads)
+            )
+        self.labels_ = labels
+        self.cost_ = cost
+        self.inertia_ = float(inertia)
+        self.n_iter_ = int(n_iter)
+        return self
+
+    def _fit_centers(
+        self, X: Arr, u: Optional[Arr]
+    ) -> Tuple[Optional[Arr], Arr, Arr, Arr, int, float]:
+        """Seed and iterate on validated X (or on its subsample); sets cluster_centers_.
+
+        Returns (rows, X_fit, labels, cost, n_iter, inertia): rows is None when all of X was
+        used, else the subsample's row indices, and X_fit = X[rows]; the rest describe X_fit.
+        select() snaps the centers on X_fit, so it needs no labels of the other rows.
+        """
         n, d = X.shape
         k = check_n_clusters(self.n_clusters, n)
         z = check_z(self.z)
         max_iter = check_int(self.max_iter, "max_iter", 0)
         tol = check_float(self.tol, "tol", 0.0)
         nt = check_n_threads(self.n_threads)
-        u = check_sample_weight(sample_weight, n)
         seed = seed_from_random_state(self.random_state)
         mppc = self.max_points_per_center
         if mppc is not None:
             mppc = check_int(mppc, "max_points_per_center", 1)
 
-        Xs, us = X, u
+        rows, Xs, us = None, X, u
         if mppc is not None and n > k * mppc:
             rows = self._subsample(n, k * mppc, seed, nt)
             Xs = X[rows]
@@ -91,16 +111,9 @@ class KMeansBase:
         centers = self._initial_centers(Xs, us, k, z, seed, nt)
         tol_abs = tol * self._mean_variance(Xs, nt) if tol > 0 else 0.0
         labels, cost, n_iter, inertia = self._lloyd(Xs, us, centers, z, max_iter, tol_abs, nt)
-        if Xs is not X:
-            labels, cost, inertia = self._assign(X, centers, z, u, nt)
-
         self.cluster_centers_ = centers
-        self.labels_ = labels
-        self.cost_ = cost
-        self.inertia_ = float(inertia)
-        self.n_iter_ = int(n_iter)
         self.n_features_in_ = d
-        return self
+        return rows, Xs, labels, cost, n_iter, inertia
 
     def _initial_centers(self, X: Arr, u: Optional[Arr], k: int, z: float, seed: int, nt: int) -> Arr:
         if isinstance(self.init, str):
