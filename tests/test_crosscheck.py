@@ -12,7 +12,7 @@ import pytest
 
 import coresample
 import coresample.reference as ref
-from conftest import blobs, smooth_data
+from conftest import assert_same_sample, blobs, smooth_data
 
 
 def rtol_for(dtype):
@@ -37,14 +37,7 @@ def test_sample_identical(n, zeros, replace, seed):
     for size in {1, min(positive, 3), max(1, positive // 2), positive, 3 * n}:
         if not replace and size > positive:
             continue
-        i_core, w_core = coresample.sample(p, size, replace=replace, random_state=seed)
-        i_ref, w_ref = ref.sample(p, size, replace=replace, random_state=seed)
-        np.testing.assert_array_equal(i_core, i_ref)
-        if replace:
-            np.testing.assert_array_equal(w_core, w_ref)
-        else:
-            np.testing.assert_allclose(w_core, w_ref, rtol=1e-14)
-        assert np.all(p[i_core] > 0)
+        assert_same_sample(p, size, replace, seed)
 
 
 def test_sample_identical_extreme_p():

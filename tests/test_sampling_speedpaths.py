@@ -15,19 +15,7 @@ from coresample import _core
 from coresample._random import SUBSAMPLE
 from coresample._validation import as_probability_vector
 from coresample.reference.sampling import rows_from_uniforms, without_replacement
-
-
-def assert_same(p, size, replace, seed, n_threads=None):
-    a_idx, a_w = coresample.sample(p, size, replace=replace, random_state=seed, n_threads=n_threads)
-    b_idx, b_w = ref.sample(p, size, replace=replace, random_state=seed)
-    np.testing.assert_array_equal(a_idx, b_idx)
-    if replace:
-        np.testing.assert_array_equal(a_w, b_w)
-    else:
-        np.testing.assert_allclose(a_w, b_w, rtol=1e-14)
-        assert len(np.unique(a_idx)) == size
-    assert np.all(p[a_idx] > 0)
-    return a_idx, a_w
+from conftest import assert_same_sample
 
 
 def gamma_p(n, seed, zeros=0.0):
@@ -44,7 +32,7 @@ def test_with_replacement_matches_reference(n, zeros, seed):
     p = gamma_p(n, seed, zeros)
     # Sizes below a quarter of the block count take the block-scan path, the others the guide.
     for size in sorted({1, 5, 24, 25, 1000, 3 * n}):
-        assert_same(p, size, True, seed)
+        assert_same_sample(p, size, True, seed)
 
 
 @pytest.mark.parametrize("n", [1, 2, 1023, 1024, 1025, 100000])
@@ -53,7 +41,7 @@ def test_without_replacement_matches_reference(n, zeros, seed):
     p = gamma_p(n, seed, zeros)
     positive = int(np.count_nonzero(p))
     for size in sorted({1, min(positive, 10), max(1, positive // 3), max(1, positive - 1), positive}):
-        assert_same(p, size, False, seed)
+        assert_same_sample(p, size, False, seed)
 
 
 def test_huge_dynamic_range_and_subnormals(seed):
@@ -64,10 +52,10 @@ def test_huge_dynamic_range_and_subnormals(seed):
     p[rng.integers(n, size=500)] = 0.0
     p[rng.integers(n)] = 1e300
     for size in (1, 7, 3000):
-        assert_same(p, size, True, seed)
+        assert_same_sample(p, size, True, seed)
     positive = int(np.count_nonzero(p))
     for size in (1, 50, positive - 1, positive):
-        assert_same(p, size, False, seed)
+        assert_same_sample(p, size, False, seed)
 
 
 def test_many_zeros_large_n(seed):
@@ -75,10 +63,10 @@ def test_many_zeros_large_n(seed):
     p = np.zeros(300000)
     hot = rng.choice(300000, size=40, replace=False)
     p[hot] = rng.exponential(size=40)
-    idx, _ = assert_same(p, 20000, True, seed)
+    idx, _ = assert_same_sample(p, 20000, True, seed)
     assert set(np.unique(idx)) <= set(hot)
-    assert_same(p, 40, False, seed)
-    assert_same(p, 39, False, seed)
+    assert_same_sample(p, 40, False, seed)
+    assert_same_sample(p, 39, False, seed)
 
 
 def test_without_replacement_threshold_growth(seed):
@@ -87,19 +75,19 @@ def test_without_replacement_threshold_growth(seed):
     p = np.ones(50000)
     p[[3, 777, 40000]] = 1e9
     for size in (2000, 20000, 49999):
-        assert_same(p, size, False, seed)
+        assert_same_sample(p, size, False, seed)
     # A sum that overflows to inf starts from the smallest normal t.
     q = np.zeros(3000)
     q[[5, 2500]] = 1e308
     q[100:200] = 1.0
-    assert_same(q, 1, False, seed)
-    assert_same(q, 50, False, seed)
+    assert_same_sample(q, 1, False, seed)
+    assert_same_sample(q, 50, False, seed)
 
 
 def test_sum_overflow_with_replacement(seed):
     # S = inf: no cdf exceeds r * S, so every draw takes the last positive row.
     p = np.array([1e308, 1e308, 0.0, 1.0, 0.0])
-    idx, _ = assert_same(p, 2000, True, seed)
+    idx, _ = assert_same_sample(p, 2000, True, seed)
     assert np.all(idx == 3)
 
 
@@ -112,10 +100,10 @@ def test_last_positive_row_when_r_total_rounds_up():
     assert 0.76 * total == total  # the case the rule is for
     np.testing.assert_array_equal(rows, [0, 1, 1, 1, 1])
     # Core and reference agree on many such draws.
-    idx, _ = assert_same(p, 5000, True, 3)
+    idx, _ = assert_same_sample(p, 5000, True, 3)
     assert set(np.unique(idx)) == {0, 1}
     q = np.array([0.0, 5e-324, 0.0, 0.0])
-    idx, _ = assert_same(q, 1000, True, 4)
+    idx, _ = assert_same_sample(q, 1000, True, 4)
     assert np.all(idx == 1)
 
 
