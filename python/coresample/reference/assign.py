@@ -26,6 +26,12 @@ def nearest(X: np.ndarray, centers: np.ndarray, z: float) -> Tuple[np.ndarray, n
     return labels, cost_from_d2(d2, z)
 
 
+def squared_distances(X: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """||x - point||^2 for every row, from exact float64 differences."""
+    diff = X.astype(np.float64) - point.astype(np.float64)
+    return np.einsum("ij,ij->i", diff, diff)
+
+
 def cost_from_d2(d2: np.ndarray, z: float) -> np.ndarray:
     return d2 if z == 2.0 else np.sqrt(d2) ** z
 

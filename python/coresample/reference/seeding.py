@@ -9,12 +9,11 @@ from .._kmeans_base import check_plusplus_args
 from .._random import SEEDING
 from . import _rng
 from ._blocks import blocked_sum, search
-from .assign import cost_from_d2
+from .assign import cost_from_d2, squared_distances
 
 
 def _dist_z(X: np.ndarray, row: np.ndarray, z: float) -> np.ndarray:
-    diff = X.astype(np.float64) - row.astype(np.float64)
-    return cost_from_d2(np.einsum("ij,ij->i", diff, diff), z)
+    return cost_from_d2(squared_distances(X, row), z)
 
 
 def plusplus_indices(

@@ -6,11 +6,7 @@ from typing import Optional
 import numpy as np
 
 from .._validation import check_array, check_centers, check_labels, check_n_threads
-
-
-def _squared_distances(X: np.ndarray, center: np.ndarray) -> np.ndarray:
-    diff = X.astype(np.float64) - center.astype(np.float64)
-    return np.einsum("ij,ij->i", diff, diff)
+from .assign import squared_distances
 
 
 def snap(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -21,10 +17,10 @@ def snap(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
     for c in range(centers.shape[0]):
         members = order[bounds[c] : bounds[c + 1]]
         if members.size == 0:
-            reps[c] = int(np.argmin(_squared_distances(X, centers[c])))
+            reps[c] = int(np.argmin(squared_distances(X, centers[c])))
         else:
             # members are in ascending row order, so argmin's first minimum is the lowest index.
-            reps[c] = members[int(np.argmin(_squared_distances(X[members], centers[c])))]
+            reps[c] = members[int(np.argmin(squared_distances(X[members], centers[c])))]
     return reps
 
 
