@@ -39,15 +39,6 @@ void pack_centers(const T* centers, index_t k, index_t d, index_t kc, std::vecto
   }
 }
 
-/// The calling thread's kernel scratch of at least `size` elements. It lives as long as the
-/// thread (OpenMP keeps its pool), so a block allocates nothing once a thread has seen this d.
-template <class T>
-T* thread_workspace(index_t size) {
-  static thread_local std::vector<T> work;
-  if (work.size() < static_cast<size_t>(size)) work.resize(static_cast<size_t>(size));
-  return work.data();
-}
-
 }  // namespace
 
 template <class T>

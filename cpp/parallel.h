@@ -4,6 +4,7 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <vector>
 
 #include "common.h"
 #include "interrupt.h"
@@ -47,6 +48,15 @@ constexpr double kMinParallelWork = 4.0e6;
 /// on the thread count, so this changes speed only.
 inline int threads_for_work(int n_threads, double work) {
   return work < kMinParallelWork ? 1 : n_threads;
+}
+
+/// The calling thread's kernel scratch (one per element type T) of at least `size` elements. It lives as long as the
+/// thread (OpenMP keeps its pool), so a block allocates nothing once a thread has seen this d.
+template <class T>
+T* thread_workspace(index_t size) {
+  static thread_local std::vector<T> work;
+  if (work.size() < static_cast<size_t>(size)) work.resize(static_cast<size_t>(size));
+  return work.data();
 }
 
 /// Calls fn(i) for every i in [0, n_items), in parallel on up to n_threads threads.

@@ -9,13 +9,16 @@
 #include "blocks.h"
 #include "interrupt.h"
 #include "kernels/kernels.h"
+#include "parallel.h"
 #include "rng.h"
 
 namespace coresample {
 
 namespace {
-auto distances_kernel_for(const KernelTable& table, float) { return table.squared_distances_f32; }
-auto distances_kernel_for(const KernelTable& table, double) { return table.squared_distances_f64; }
+auto row_norms_kernel(const KernelTable& table, float) { return table.row_norms_f32; }
+auto row_norms_kernel(const KernelTable& table, double) { return table.row_norms_f64; }
+auto trials_kernel(const KernelTable& table, float) { return table.trial_distances_f32; }
+auto trials_kernel(const KernelTable& table, double) { return table.trial_distances_f64; }
 }  // namespace
 
 index_t default_local_trials(index_t k) {
@@ -48,37 +51,70 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
     indices[0] = cdf.search(unit(draw_from_key(key, 0)));
   }
 
-  // 2. D_e = u_e * dist(x_e, first)^z, from double distances. The same pass leaves the
-  //    block totals of D for the next draws' CDF (one parallel region per update, not two: each
-  //    region costs a wake-up of the other threads, which is slow when the machine is busy).
-  std::vector<double> D(static_cast<size_t>(n));
+  // 2. Distances come from the dispatched trial kernel in dot-product form (kernels.h), with
+  //    the row norms computed once here by the same level: a row equal to a chosen center is at
+  //    distance 0 exactly, so duplicates of chosen rows are never drawn again.
+  const KernelTable& table = kernels();
+  const auto norms_kernel = row_norms_kernel(table, T());
+  const auto trials = trials_kernel(table, T());
+  std::vector<double> norms(static_cast<size_t>(n));
+  parallel_for(nb, n_threads, [&](index_t b) {
+    norms_kernel(X + block_begin(b) * d, block_end(b, n) - block_begin(b), d,
+                 norms.data() + block_begin(b));
+  });
+  // The L candidates in double, transposed (points_t[f * L + j]), and their norms.
+  std::vector<double> points_t(static_cast<size_t>(d * L));
+  std::vector<double> point_norms(static_cast<size_t>(L));
+  auto load_point = [&](index_t j, index_t row) {
+    for (index_t f = 0; f < d; ++f) points_t[f * L + j] = static_cast<double>(X[row * d + f]);
+    point_norms[j] = norms[row];
+  };
+  // Squared distances of block b's rows to `count` points given transposed (pts_t[f * count +
+  // j], norms pn): out[j * stride + (e - begin)].
+  auto block_distances = [&](index_t b, const double* pts_t, const double* pn, index_t count,
+                             double* out, index_t stride) {
+    const index_t begin = block_begin(b);
+    trials(X + begin * d, block_end(b, n) - begin, d, norms.data() + begin, pts_t, pn, count,
+           out, stride, thread_workspace<T>(kMaxPanelRows * d));
+  };
+
+  // D_e = min(D_e, u_e * dist(x_e, new center)^z) over block b from its distance column; the same
+  // pass leaves the block totals of D for the next draws' CDF (one parallel region per update:
+  // each region costs a wake-up of the other threads, which is slow when the machine is busy).
+  std::vector<double> D(static_cast<size_t>(n), __builtin_huge_val());
   std::vector<double> block_total(static_cast<size_t>(nb));
-  auto update_D = [&](index_t center) {
-    const T* c = X + center * d;
+  auto lower_D = [&](index_t b, const double* col) {
+    const index_t begin = block_begin(b);
+    const index_t end = block_end(b, n);
+    double t = 0.0;
+    for (index_t e = begin; e < end; ++e) {
+      const double v = weight(e) * cost_from_squared(col[e - begin], z);
+      if (v < D[e]) D[e] = v;
+      t += D[e];
+    }
+    block_total[b] = t;
+  };
+  // Lowers D by the distances to row `center`, computed again block by block (the first center,
+  // and every center when the trials' distances are too many to keep).
+  auto lower_D_from_row = [&](index_t center) {
+    std::vector<double> row(X + center * d, X + (center + 1) * d);  // one point: transposed = row
+    const double row_norm = norms[center];
     parallel_for(nb, n_threads, [&](index_t b) {
-      const index_t end = block_end(b, n);
-      double t = 0.0;
-      for (index_t e = block_begin(b); e < end; ++e) {
-        const double v = weight(e) * cost_from_squared(squared_distance(X + e * d, c, d), z);
-        if (v < D[e]) D[e] = v;
-        t += D[e];
-      }
-      block_total[b] = t;
+      double col[kBlock];
+      block_distances(b, row.data(), &row_norm, 1, col, kBlock);
+      lower_D(b, col);
     });
   };
-  std::fill(D.begin(), D.end(), __builtin_huge_val());
-  update_D(indices[0]);
+  lower_D_from_row(indices[0]);
 
   // 3. Centers 1 .. k-1: L candidates drawn by D, keep the one of least potential. One pass over
-  //    X per center: the trials' squared distances (double, from the dispatched kernel) give the
-  //    potentials and are kept, so the winner's column updates D without reading X again. Above
-  //    kMaxKept values the columns are not kept and the winner's distances are recomputed.
+  //    X per center gives all trials' distances ([trial][row]), hence the potentials, and they are
+  //    kept so that the winner's column updates D without reading X again. Above kMaxKept values
+  //    they are not kept and the winner's distances are recomputed.
   constexpr index_t kMaxKept = index_t{1} << 25;  // 256 MB of doubles
   const bool keep = n * L <= kMaxKept;
-  std::vector<double> trial_d2(keep ? static_cast<size_t>(n * L) : 0);  // [trial][row]
+  std::vector<double> trial_d2(keep ? static_cast<size_t>(n * L) : 0);
   std::vector<index_t> candidates(static_cast<size_t>(L));
-  std::vector<double> trial_rows(static_cast<size_t>(L * d));  // converted once per step
-  const auto kernel = distances_kernel_for(kernels(), T());
   std::vector<double> block_pot(static_cast<size_t>(L * nb));  // [trial][block]
   for (index_t c = 1; c < k; ++c) {
     check_interrupt();
@@ -92,30 +128,35 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
       } else {
         candidates[j] = cdf.search(r);
       }
-      std::copy(X + candidates[j] * d, X + (candidates[j] + 1) * d, trial_rows.begin() + j * d);
+      load_point(j, candidates[j]);
     }
-    // Potential of trial j: blocked_sum(min(D_e, u_e * dist(x_e, cand_j)^z)).
+    // Potential of trial j: blocked_sum(min(D_e, u_e * dist(x_e, cand_j)^z)), rows in order.
     parallel_for(nb, n_threads, [&](index_t b) {
       const index_t begin = block_begin(b);
       const index_t end = block_end(b, n);
       std::vector<double> local;
-      double* d2 = nullptr;
+      double* d2 = nullptr;  // d2[j * stride + (e - begin)]
       index_t stride = n;
       if (keep) {
         d2 = trial_d2.data() + begin;
       } else {
-        local.resize(static_cast<size_t>((end - begin) * L));
-        d2 = local.data();
         stride = end - begin;
+        local.resize(static_cast<size_t>(stride * L));
+        d2 = local.data();
       }
-      kernel(X + begin * d, end - begin, d, trial_rows.data(), L, d2, stride);
-      for (index_t j = 0; j < L; ++j) {
-        double t = 0.0;
+      block_distances(b, points_t.data(), point_norms.data(), L, d2, stride);
+      constexpr index_t kAtOnce = 16;  // trials summed side by side (independent chains)
+      for (index_t j0 = 0; j0 < L; j0 += kAtOnce) {
+        const index_t width = std::min(kAtOnce, L - j0);
+        double t[kAtOnce] = {};
         for (index_t e = begin; e < end; ++e) {
-          const double v = weight(e) * cost_from_squared(d2[j * stride + (e - begin)], z);
-          t += std::min(D[e], v);
+          const double De = D[e];
+          const double we = weight(e);
+          for (index_t j = 0; j < width; ++j) {
+            t[j] += std::min(De, we * cost_from_squared(d2[(j0 + j) * stride + (e - begin)], z));
+          }
         }
-        block_pot[j * nb + b] = t;
+        for (index_t j = 0; j < width; ++j) block_pot[(j0 + j) * nb + b] = t[j];
       }
     });
     index_t best = 0;
@@ -130,17 +171,9 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
     indices[c] = candidates[best];
     if (keep) {
       const double* col = trial_d2.data() + best * n;
-      parallel_for(nb, n_threads, [&](index_t b) {
-        double t = 0.0;
-        for (index_t e = block_begin(b); e < block_end(b, n); ++e) {
-          const double v = weight(e) * cost_from_squared(col[e], z);
-          if (v < D[e]) D[e] = v;
-          t += D[e];
-        }
-        block_total[b] = t;
-      });
+      parallel_for(nb, n_threads, [&](index_t b) { lower_D(b, col + block_begin(b)); });
     } else {
-      update_D(indices[c]);
+      lower_D_from_row(indices[c]);
     }
   }
 }

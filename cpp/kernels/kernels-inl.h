@@ -93,81 +93,66 @@ void nearest_center(const T* x, index_t m, index_t d, const T* packed, const T* 
   }
 }
 
-/// One row's squared distances to L points given in double (P: L*d), as 16 interleaved partial
-/// sums per point added pairwise. L is a template parameter so that the L x 16 accumulators stay
-/// in registers and each chunk of the row is converted to double once for all L points.
-template <class T, int L>
-inline void distances_to_points(const T* row, index_t d, const double* P, double* out,
-                                index_t stride) {
-  constexpr int kLanes = 16;
-  double acc[L][kLanes];
-  for (int j = 0; j < L; ++j)
-    for (int l = 0; l < kLanes; ++l) acc[j][l] = 0.0;
-  index_t t = 0;
-  for (; t + kLanes <= d; t += kLanes) {
-    double xr[kLanes];
-    for (int l = 0; l < kLanes; ++l) xr[l] = static_cast<double>(row[t + l]);
-    for (int j = 0; j < L; ++j) {
-      const double* p = P + j * d + t;
-      for (int l = 0; l < kLanes; ++l) {
-        const double diff = xr[l] - p[l];
-        acc[j][l] += diff * diff;
+/// The multiply-add of the trial dot products and the row norms. Madd is PlainMadd at the scalar
+/// level (a * b + c as the compiler contracts it there: not at all on baseline x86-64) and the ISA
+/// files' FusedMadd (one FMA) elsewhere; both kernels of a level use the same one, so a row's norm
+/// and its dot product with an identical point come out bit-identical.
+struct PlainMadd {
+  static double apply(double a, double b, double c) { return a * b + c; }
+};
+
+/// See KernelTable::row_norms in kernels.h. Eight rows at a time, for eight independent chains.
+template <class T, class Madd>
+void row_norms(const T* x, index_t m, index_t d, double* out) {
+  constexpr index_t kRowsAtOnce = 8;
+  index_t i = 0;
+  for (; i + kRowsAtOnce <= m; i += kRowsAtOnce) {
+    double acc[kRowsAtOnce];
+    for (index_t r = 0; r < kRowsAtOnce; ++r) acc[r] = 0.0;
+    for (index_t f = 0; f < d; ++f) {
+      for (index_t r = 0; r < kRowsAtOnce; ++r) {
+        const double v = static_cast<double>(x[(i + r) * d + f]);
+        acc[r] = Madd::apply(v, v, acc[r]);
+      }
+    }
+    for (index_t r = 0; r < kRowsAtOnce; ++r) out[i + r] = acc[r];
+  }
+  for (; i < m; ++i) {
+    double acc = 0.0;
+    for (index_t f = 0; f < d; ++f) {
+      const double v = static_cast<double>(x[i * d + f]);
+      acc = Madd::apply(v, v, acc);
+    }
+    out[i] = acc;
+  }
+}
+
+/// max(0, s) that keeps NaN (an overflowed norm must not turn into distance 0).
+inline double clamp_distance(double s) { return s < 0.0 ? 0.0 : s; }
+
+/// See KernelTable::trial_distances in kernels.h: the portable body (the scalar level).
+template <class T, class Madd>
+void trial_distances(const T* x, index_t m, index_t d, const double* x_norms,
+                     const double* points_t, const double* p_norms, index_t L, double* out,
+                     index_t stride) {
+  constexpr index_t kTrials = 16;  // trials per pass, accumulators on the stack
+  for (index_t i = 0; i < m; ++i) {
+    const T* row = x + i * d;
+    for (index_t j0 = 0; j0 < L; j0 += kTrials) {
+      const index_t width = L - j0 < kTrials ? L - j0 : kTrials;
+      double acc[kTrials];
+      for (index_t j = 0; j < width; ++j) acc[j] = 0.0;
+      for (index_t f = 0; f < d; ++f) {
+        const double v = static_cast<double>(row[f]);
+        const double* p = points_t + f * L + j0;
+        for (index_t j = 0; j < width; ++j) acc[j] = Madd::apply(v, p[j], acc[j]);
+      }
+      for (index_t j = 0; j < width; ++j) {
+        out[(j0 + j) * stride + i] =
+            clamp_distance((x_norms[i] + p_norms[j0 + j]) - (acc[j] + acc[j]));
       }
     }
   }
-  for (int l = 0; t < d; ++t, ++l) {
-    const double xv = static_cast<double>(row[t]);
-    for (int j = 0; j < L; ++j) {
-      const double diff = xv - P[j * d + t];
-      acc[j][l] += diff * diff;
-    }
-  }
-  for (int j = 0; j < L; ++j) {
-    for (int w = kLanes / 2; w > 0; w /= 2) {  // fixed pairwise order
-      for (int l = 0; l < w; ++l) acc[j][l] += acc[j][l + w];
-    }
-    out[j * stride] = acc[j][0];
-  }
-}
-
-/// See KernelTable::squared_distances in kernels.h: up to 16 points at a time per row (k-means++
-/// uses 2 + ln k <= 16 trials for k < 1.2e6).
-template <class T>
-void squared_distances(const T* x, index_t m, index_t d, const double* points, index_t L,
-                       double* out, index_t stride) {
-  for (index_t j0 = 0; j0 < L; j0 += 16) {
-    const index_t width = L - j0 < 16 ? L - j0 : 16;
-    const double* Pj = points + j0 * d;
-    double* o = out + j0 * stride;
-    for (index_t i = 0; i < m; ++i) {
-      const T* row = x + i * d;
-      switch (width) {
-#define CORESAMPLE_POINTS_CASE(W) \
-  case W:                         \
-    distances_to_points<T, W>(row, d, Pj, o + i, stride); \
-    break;
-        CORESAMPLE_POINTS_CASE(1) CORESAMPLE_POINTS_CASE(2) CORESAMPLE_POINTS_CASE(3)
-        CORESAMPLE_POINTS_CASE(4) CORESAMPLE_POINTS_CASE(5) CORESAMPLE_POINTS_CASE(6)
-        CORESAMPLE_POINTS_CASE(7) CORESAMPLE_POINTS_CASE(8) CORESAMPLE_POINTS_CASE(9)
-        CORESAMPLE_POINTS_CASE(10) CORESAMPLE_POINTS_CASE(11) CORESAMPLE_POINTS_CASE(12)
-        CORESAMPLE_POINTS_CASE(13) CORESAMPLE_POINTS_CASE(14) CORESAMPLE_POINTS_CASE(15)
-        default:
-          distances_to_points<T, 16>(row, d, Pj, o + i, stride);
-          break;
-#undef CORESAMPLE_POINTS_CASE
-      }
-    }
-  }
-}
-
-void squared_distances_f32(const float* x, index_t m, index_t d, const double* points, index_t L,
-                           double* out, index_t stride) {
-  squared_distances<float>(x, m, d, points, L, out, stride);
-}
-
-void squared_distances_f64(const double* x, index_t m, index_t d, const double* points,
-                           index_t L, double* out, index_t stride) {
-  squared_distances<double>(x, m, d, points, L, out, stride);
 }
 
 /// See KernelTable::add_rows in kernels.h. Rows arrive in label order, so they are scattered in

@@ -43,15 +43,25 @@ struct KernelTable {
   void (*nearest_center_f64)(const double* x, index_t m, index_t d, const double* packed,
                              const double* norms, index_t k, double* best, index_t* labels,
                              double* work);
-  /// squared_distances(x, m, d, points, L, out): out[j * stride + i] = ||x_i - p_j||^2, in
-  /// double: sum over features of (double(x) - p)^2 (exact differences, no cancellation) in 16
-  /// interleaved partial sums added pairwise. k-means++ evaluates its trials with it.
-  ///   x IN (m*d), points IN (L*d) in double (the caller converts once), out OUT (L*stride),
-  ///   stride >= m.
-  void (*squared_distances_f32)(const float* x, index_t m, index_t d, const double* points,
-                                index_t L, double* out, index_t stride);
-  void (*squared_distances_f64)(const double* x, index_t m, index_t d, const double* points,
-                                index_t L, double* out, index_t stride);
+  /// row_norms(x, m, d, out): out[i] = x_i . x_i in double, by the same multiply-add chain over
+  /// the features (in order, from 0; fused at the FMA levels) that trial_distances uses for
+  /// x_i . p_j, so that a row bitwise equal to a point is at distance 0 exactly.
+  ///   x IN (m*d), out OUT (m).
+  void (*row_norms_f32)(const float* x, index_t m, index_t d, double* out);
+  void (*row_norms_f64)(const double* x, index_t m, index_t d, double* out);
+  /// trial_distances(x, m, d, x_norms, points_t, p_norms, L, out, stride, work): k-means++'s
+  /// trial distances in dot-product form, one multiply-add per feature and trial:
+  ///   out[j * stride + i] = max(0, (x_norms[i] + p_norms[j]) - 2 x_i . p_j), j < L
+  /// (NaN stays NaN). The error is at most about d * 2^-52 * (||x_i||^2 + ||p_j||^2).
+  ///   x IN (m*d); x_norms IN (m) and p_norms IN (L) from this level's row_norms; points_t IN
+  ///   (d*L) the points (rows of X) in double, transposed: points_t[f * L + j] = p_j[f];
+  ///   out OUT (L*stride), stride >= m; work scratch (kMaxPanelRows*d) owned by the calling thread.
+  void (*trial_distances_f32)(const float* x, index_t m, index_t d, const double* x_norms,
+                              const double* points_t, const double* p_norms, index_t L,
+                              double* out, index_t stride, float* work);
+  void (*trial_distances_f64)(const double* x, index_t m, index_t d, const double* x_norms,
+                              const double* points_t, const double* p_norms, index_t L,
+                              double* out, index_t stride, double* work);
   /// add_rows(X, d, rows, count, w, acc): acc[j] += w[r] * X[r * d + j] for r = rows[0 .. count)
   /// in that order (w = nullptr: weight 1), in double. Lloyd's center sums (one owner per center).
   ///   X IN (n*d), rows IN (count), w IN (n) or nullptr, acc INOUT (d).

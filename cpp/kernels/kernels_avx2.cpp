@@ -39,6 +39,15 @@ struct F64 {
   static V set1(double v) { return _mm256_set1_pd(v); }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
   static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  /// Stores lanes 0 .. count-1 (1 <= count <= kLanes) and leaves the rest of memory alone.
+  static void store_first(double* p, V a, index_t count) {
+    _mm256_maskstore_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), _mm256_setr_epi64x(0, 1, 2, 3)), a);
+  }
+  /// kLanes values of a row panel, converted to double.
+  static V load_cvt(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+  static V load_cvt(const double* p) { return _mm256_loadu_pd(p); }
+  static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
+  static V max(V a, V b) { return _mm256_max_pd(a, b); }  // a NaN b wins
   static unsigned lt(V a, V b) {
     return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_LT_OQ)));
   }
@@ -56,6 +65,36 @@ inline void pack_panel(const double* x, index_t d, index_t rows, double* work) {
 }
 
 #include "kernels/micro-inl.h"
+
+#include "kernels/trials-inl.h"
+
+/// Rows per panel NR * kLanes = 4, trials per pass up to 8: 8 accumulators + 1 converted
+/// feature register + 1 broadcast fit the 16 registers.
+constexpr int kTrialRowRegs = 1;
+constexpr int kTrialsPerPass = 8;
+
+void trial_distances_f32(const float* x, index_t m, index_t d, const double* x_norms,
+                         const double* points_t, const double* p_norms, index_t L, double* out,
+                         index_t stride, float* work) {
+  trial_distances_tiled<F64, kTrialRowRegs, kTrialsPerPass>(x, m, d, x_norms, points_t, p_norms,
+                                                            L, out, stride, work);
+}
+
+void trial_distances_f64(const double* x, index_t m, index_t d, const double* x_norms,
+                         const double* points_t, const double* p_norms, index_t L, double* out,
+                         index_t stride, double* work) {
+  trial_distances_tiled<F64, kTrialRowRegs, kTrialsPerPass>(x, m, d, x_norms, points_t, p_norms,
+                                                            L, out, stride, work);
+}
+
+void row_norms_f32(const float* x, index_t m, index_t d, double* out) {
+  row_norms<float, FusedMadd>(x, m, d, out);
+}
+
+void row_norms_f64(const double* x, index_t m, index_t d, double* out) {
+  row_norms<double, FusedMadd>(x, m, d, out);
+}
+
 
 using MicroF32 = Micro<F32, 6>;
 using MicroF64 = Micro<F64, 6>;
@@ -79,7 +118,8 @@ const KernelTable& kernel_table_avx2() {
   static const KernelTable table{SimdLevel::kAvx2, avx2::MicroF32::kCenters,
                                  avx2::MicroF64::kCenters, &avx2::nearest_center_f32,
                                  &avx2::nearest_center_f64,
-                                 &avx2::squared_distances_f32, &avx2::squared_distances_f64,
+                                 &avx2::row_norms_f32, &avx2::row_norms_f64,
+                                 &avx2::trial_distances_f32, &avx2::trial_distances_f64,
                                  &avx2::add_rows_f32, &avx2::add_rows_f64,
                                  &avx2::key_filter};
   return table;

@@ -17,6 +17,26 @@ void nearest_center_f64(const double* x, index_t m, index_t d, const double* pac
   nearest_center<double>(x, m, d, packed, norms, k, best, labels);
 }
 
+void row_norms_f32(const float* x, index_t m, index_t d, double* out) {
+  row_norms<float, PlainMadd>(x, m, d, out);
+}
+
+void row_norms_f64(const double* x, index_t m, index_t d, double* out) {
+  row_norms<double, PlainMadd>(x, m, d, out);
+}
+
+void trial_distances_f32(const float* x, index_t m, index_t d, const double* x_norms,
+                         const double* points_t, const double* p_norms, index_t L, double* out,
+                         index_t stride, float*) {
+  trial_distances<float, PlainMadd>(x, m, d, x_norms, points_t, p_norms, L, out, stride);
+}
+
+void trial_distances_f64(const double* x, index_t m, index_t d, const double* x_norms,
+                         const double* points_t, const double* p_norms, index_t L, double* out,
+                         index_t stride, double*) {
+  trial_distances<double, PlainMadd>(x, m, d, x_norms, points_t, p_norms, L, out, stride);
+}
+
 }  // namespace
 }  // namespace scalar
 
@@ -24,7 +44,8 @@ const KernelTable& kernel_table_scalar() {
   static const KernelTable table{SimdLevel::kScalar, scalar::kPortableTile<float>,
                                  scalar::kPortableTile<double>, &scalar::nearest_center_f32,
                                  &scalar::nearest_center_f64,
-                                 &scalar::squared_distances_f32, &scalar::squared_distances_f64,
+                                 &scalar::row_norms_f32, &scalar::row_norms_f64,
+                                 &scalar::trial_distances_f32, &scalar::trial_distances_f64,
                                  &scalar::add_rows_f32, &scalar::add_rows_f64,
                                  &scalar::key_filter};
   return table;
