@@ -131,7 +131,7 @@ double assign_py(const Array<T>& X, const Array<T>& centers, double z,
 template <class T>
 void kmeans_plusplus_py(const Array<T>& X, const OptArray<double>& sample_weight,
                         index_t n_clusters, double z, std::uint64_t seed, index_t n_local_trials,
-                        Array<std::int64_t>& indices, int n_threads) {
+                        Array<std::int64_t>& indices, int n_threads, const std::string& simd) {
   require_ndim(X, 2, "X");
   const index_t n = X.shape(0), d = X.shape(1);
   if (n < 1) throw py::value_error("X must have at least one row");
@@ -140,9 +140,10 @@ void kmeans_plusplus_py(const Array<T>& X, const OptArray<double>& sample_weight
   const double* u = opt_ptr(sample_weight, n, "sample_weight");
   index_t* idx = out_ptr(indices, n_clusters, "indices");
   require_threads(n_threads);
+  const KernelTable& table = table_for(simd);
   const T* x = X.data();
   py::gil_scoped_release release;
-  kmeans_plusplus<T>(x, n, d, u, n_clusters, z, seed, n_local_trials, idx, n_threads);
+  kmeans_plusplus<T>(x, n, d, u, n_clusters, z, seed, n_local_trials, idx, n_threads, table);
 }
 
 template <class T>
@@ -293,7 +294,8 @@ void def_typed(py::module_& m) {
   m.def("kmeans_plusplus", &kmeans_plusplus_py<T>, py::arg("X").noconvert(),
         py::arg("sample_weight").noconvert(), py::arg("n_clusters"), py::arg("z"),
         py::arg("seed"), py::arg("n_local_trials"), py::arg("indices").noconvert(),
-        py::arg("n_threads"), "Greedy k-means++ seeding; writes the chosen row indices.");
+        py::arg("n_threads"), py::arg("simd") = std::string(),
+        "Greedy k-means++ seeding; writes the chosen row indices.");
   m.def("lloyd", &lloyd_py<T>, py::arg("X").noconvert(), py::arg("sample_weight").noconvert(),
         py::arg("centers").noconvert(), py::arg("z"), py::arg("max_iter"), py::arg("tol"),
         py::arg("labels").noconvert(), py::arg("cost").noconvert(), py::arg("n_threads"),

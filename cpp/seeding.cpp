@@ -27,7 +27,8 @@ index_t default_local_trials(index_t k) {
 
 template <class T>
 void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t k, double z,
-                     std::uint64_t seed, index_t n_local_trials, index_t* indices, int n_threads) {
+                     std::uint64_t seed, index_t n_local_trials, index_t* indices, int n_threads,
+                     const KernelTable& table) {
   CORESAMPLE_CHECK(n >= 1, "kmeans_plusplus: X has no rows");
   CORESAMPLE_CHECK(k >= 1, "kmeans_plusplus: n_clusters must be >= 1");
   CORESAMPLE_CHECK(n_local_trials >= 0, "kmeans_plusplus: n_local_trials must be >= 0");
@@ -54,7 +55,6 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
   // 2. Distances come from the dispatched trial kernel in dot-product form (kernels.h), with
   //    the row norms computed once here by the same level: a row equal to a chosen center is at
   //    distance 0 exactly, so duplicates of chosen rows are never drawn again.
-  const KernelTable& table = kernels();
   const auto norms_kernel = row_norms_kernel(table, T());
   const auto trials = trials_kernel(table, T());
   std::vector<double> norms(static_cast<size_t>(n));
@@ -179,8 +179,9 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
 }
 
 template void kmeans_plusplus<float>(const float*, index_t, index_t, const double*, index_t, double,
-                                     std::uint64_t, index_t, index_t*, int);
+                                     std::uint64_t, index_t, index_t*, int, const KernelTable&);
 template void kmeans_plusplus<double>(const double*, index_t, index_t, const double*, index_t,
-                                      double, std::uint64_t, index_t, index_t*, int);
+                                      double, std::uint64_t, index_t, index_t*, int,
+                                      const KernelTable&);
 
 }  // namespace coresample

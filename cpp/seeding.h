@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "common.h"
+#include "kernels/kernels.h"
 
 namespace coresample {
 
@@ -19,8 +20,10 @@ index_t default_local_trials(index_t k);
 ///           center c >= 1
 ///   n_local_trials  L >= 1, or 0 for default_local_trials(k)
 ///   indices OUT (k)  chosen rows, in order of choice
+///   table   the SIMD level's kernels (tests force each level; kernels() otherwise)
 template <class T>
 void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t k, double z,
-                     std::uint64_t seed, index_t n_local_trials, index_t* indices, int n_threads);
+                     std::uint64_t seed, index_t n_local_trials, index_t* indices, int n_threads,
+                     const KernelTable& table);
 
 }  // namespace coresample

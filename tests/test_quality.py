@@ -74,3 +74,28 @@ def test_select_subsample_is_one_pass_and_consistent():
     d2 = ((X.astype(np.float64) - X[sel.representatives][sel.labels].astype(np.float64)) ** 2).sum(1)
     np.testing.assert_allclose(sel.cost, d2, rtol=1e-12)
     assert np.array_equal(sel.labels[sel.representatives], np.arange(10))
+
+
+def test_auto_clustering_follows_problem_size():
+    """select()'s init / max_points_per_center "auto" (_algorithm.resolve_auto): exact k-means++ on
+    all rows unless n * k * d > 1e10 and n > 96 k; explicit values always win."""
+    from coresample._algorithm import AUTO_POINTS_PER_CENTER, resolve_auto
+
+    assert resolve_auto("auto", "auto", 200_000, 100, 128) == ("k-means++", None)
+    assert resolve_auto("auto", "auto", 1_000_000, 1000, 256) == ("k-means||", AUTO_POINTS_PER_CENTER)
+    # large work but too few rows per center to subsample: full data
+    assert resolve_auto("auto", "auto", 90_000, 1000, 200_000) == ("k-means++", None)
+    assert resolve_auto("k-means++", 10, 1_000_000, 1000, 256) == ("k-means++", 10)
+    assert resolve_auto("k-means||", None, 10, 2, 2) == ("k-means||", None)
+    init = np.zeros((2, 2))
+    assert resolve_auto(init, "auto", 10, 2, 2)[0] is init
+
+
+def test_auto_defaults_match_explicit_small_problem():
+    """On a small problem the defaults are exactly the full-data, k-means++ fit."""
+    X = np.random.default_rng(0).normal(size=(3000, 6)).astype(np.float32)
+    a = coresample.select(X, 100, n_clusters=8, random_state=1)
+    b = coresample.select(X, 100, n_clusters=8, random_state=1, init="k-means++",
+                          max_points_per_center=None)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.representatives, b.representatives)

@@ -34,6 +34,34 @@ class Backend:
     sample: Callable[[Arr, int, int, bool, int], Tuple[Arr, Arr]]
 
 
+# select()'s "auto" clustering: above AUTO_LARGE_WORK = n * k * d (a full-data fit of 20 Lloyd
+# iterations is then tens of seconds on 2 cores) the centers are fitted on AUTO_POINTS_PER_CENTER
+# rows per center, seeded with k-means||; below it, on all rows with exact k-means++. Measured
+# under issue 3 (bench/RESULTS.md, target C): on 1M x 256, k = 1000 this setting costs 2.8x one
+# X @ C.T end to end, at a clustering cost 1.04x a full-data k-means.
+AUTO_LARGE_WORK = 1e10
+AUTO_POINTS_PER_CENTER = 48
+
+
+def resolve_auto(init: Any, max_points_per_center: Any, n: int, k: int, d: int) -> Tuple[Any, Any]:
+    """select()'s init and max_points_per_center with "auto" replaced (see AUTO_LARGE_WORK)."""
+    large = float(n) * k * d > AUTO_LARGE_WORK and n > 2 * AUTO_POINTS_PER_CENTER * k
+    if isinstance(init, str):
+        if init not in ("auto", "k-means++", "k-means||"):
+            raise ValueError(
+                f"init={init!r} must be 'auto', 'k-means++', 'k-means||' or an array of centers"
+            )
+        if init == "auto":
+            init = "k-means||" if large else "k-means++"
+    if isinstance(max_points_per_center, str):
+        if max_points_per_center != "auto":
+            raise ValueError(
+                f"max_points_per_center must be an int, None or 'auto', got {max_points_per_center!r}"
+            )
+        max_points_per_center = AUTO_POINTS_PER_CENTER if large else None
+    return init, max_points_per_center
+
+
 def _query(loss_fn: Callable[[Arr], Any], rows: Arr) -> Arr:
     return check_losses(loss_fn(rows), rows.shape[0], "loss_fn")
 
@@ -78,6 +106,7 @@ def run_select(
     # With max_points_per_center, the centers are fitted on a uniform subsample and snapped to
     # the nearest subsample member; then one exact pass over all rows measures the costs to the
     # representatives (KMeans alone would add a second full pass for its own labels_).
+    init, max_points_per_center = resolve_auto(init, max_points_per_center, n, k, X.shape[1])
     km = backend.kmeans(
         k, z=z, init=init, max_iter=max_iter, tol=tol,
         max_points_per_center=max_points_per_center, random_state=seed, n_threads=n_threads,

@@ -1,7 +1,7 @@
 """Pure NumPy counterpart of `coresample.select`."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -41,10 +41,10 @@ def select(
     sample_weight: Optional[np.ndarray] = None,
     method: str = "lightweight",
     estimator: str = "plain",
-    init: Any = "k-means++",
+    init: Any = "auto",
     max_iter: int = 20,
     tol: float = 1e-4,
-    max_points_per_center: Optional[int] = None,
+    max_points_per_center: Union[int, str, None] = "auto",
     random_state: Any = None,
     n_threads: Optional[int] = None,
 ) -> Selection:
