@@ -19,6 +19,16 @@ auto row_norms_kernel(const KernelTable& table, float) { return table.row_norms_
 auto row_norms_kernel(const KernelTable& table, double) { return table.row_norms_f64; }
 auto trials_kernel(const KernelTable& table, float) { return table.trial_distances_f32; }
 auto trials_kernel(const KernelTable& table, double) { return table.trial_distances_f64; }
+
+/// A squared distance above which row e's term of every potential is D_e and D_e stays: u_e *
+/// cost(d2) >= D_e. The relative margin 1e-9 covers the rounding of the division, pow, and the
+/// product u_e * cost in the callers. Weight 0: the row's terms are 0 whatever its distance.
+double screen_threshold(double De, double we, double z) {
+  if (!(we > 0.0)) return -__builtin_huge_val();
+  const double t = De / we;
+  const double s = z == 2.0 ? t : (z == 1.0 ? t * t : std::pow(t, 2.0 / z));
+  return s + s * 1e-9;
+}
 }  // namespace
 
 index_t default_local_trials(index_t k) {
@@ -62,11 +72,22 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
     norms_kernel(X + block_begin(b) * d, block_end(b, n) - block_begin(b), d,
                  norms.data() + block_begin(b));
   });
-  // The L candidates in double, transposed (points_t[f * L + j]), and their norms.
+  // Float rows at the SIMD levels screen the trials in float32 first (kernels.h:
+  // trial_distances_screened): rows that no trial can bring below their threshold thr_e (kept
+  // with D) are not computed exactly. The chosen centers are the same bits either way.
+  constexpr bool kFloat = sizeof(T) == sizeof(float);
+  const bool screen = kFloat && table.trial_distances_screened_f32 != nullptr;
+  std::vector<double> thr(screen ? static_cast<size_t>(n) : 0, __builtin_huge_val());
+  // The L candidates in double, transposed (points_t[f * L + j]), their norms, and for the
+  // screen the same points in float.
   std::vector<double> points_t(static_cast<size_t>(d * L));
   std::vector<double> point_norms(static_cast<size_t>(L));
+  std::vector<float> points_t32(screen ? static_cast<size_t>(d * L) : 0);
   auto load_point = [&](index_t j, index_t row) {
     for (index_t f = 0; f < d; ++f) points_t[f * L + j] = static_cast<double>(X[row * d + f]);
+    if (screen) {
+      for (index_t f = 0; f < d; ++f) points_t32[f * L + j] = static_cast<float>(X[row * d + f]);
+    }
     point_norms[j] = norms[row];
   };
   // Squared distances of block b's rows to `count` points given transposed (pts_t[f * count +
@@ -89,10 +110,27 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
     double t = 0.0;
     for (index_t e = begin; e < end; ++e) {
       const double v = weight(e) * cost_from_squared(col[e - begin], z);
-      if (v < D[e]) D[e] = v;
+      if (v < D[e]) {
+        D[e] = v;
+        if (screen) thr[e] = screen_threshold(v, weight(e), z);
+      }
       t += D[e];
     }
     block_total[b] = t;
+  };
+  // The step's trials over block b: screened where the level can, else exact.
+  auto block_trials = [&](index_t b, double* out, index_t stride) {
+    const index_t begin = block_begin(b);
+    if constexpr (sizeof(T) == sizeof(float)) {
+      if (screen) {
+        table.trial_distances_screened_f32(
+            reinterpret_cast<const float*>(X) + begin * d, block_end(b, n) - begin, d,
+            norms.data() + begin, points_t.data(), points_t32.data(), point_norms.data(), L,
+            thr.data() + begin, out, stride, thread_workspace<float>(kScreenWork * d));
+        return;
+      }
+    }
+    block_distances(b, points_t.data(), point_norms.data(), L, out, stride);
   };
   // Lowers D by the distances to row `center`, computed again block by block (the first center,
   // and every center when the trials' distances are too many to keep).
@@ -144,7 +182,7 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
         local.resize(static_cast<size_t>(stride * L));
         d2 = local.data();
       }
-      block_distances(b, points_t.data(), point_norms.data(), L, d2, stride);
+      block_trials(b, d2, stride);
       constexpr index_t kAtOnce = 16;  // trials summed side by side (independent chains)
       for (index_t j0 = 0; j0 < L; j0 += kAtOnce) {
         const index_t width = std::min(kAtOnce, L - j0);

@@ -17,6 +17,9 @@ enum class SimdLevel { kScalar, kAvx2, kAvx512 };
 /// Rows of X a kernel may pack at once; the caller's workspace holds kMaxPanelRows * d elements.
 constexpr index_t kMaxPanelRows = 16;
 
+/// Floats per feature of trial_distances_screened's workspace: three row panels.
+constexpr index_t kScreenWork = 3 * kMaxPanelRows;
+
 /// Packed centers for the nearest-center kernel, built by the caller with the table's tile width
 /// kc = KernelTable::tile_f32 or tile_f64 (the centers handled side by side by one micro-kernel):
 ///   tile t (t = 0 .. ceil(k / kc) - 1) holds centers c = t * kc + i, transposed:
@@ -62,6 +65,19 @@ struct KernelTable {
   void (*trial_distances_f64)(const double* x, index_t m, index_t d, const double* x_norms,
                               const double* points_t, const double* p_norms, index_t L,
                               double* out, index_t stride, double* work);
+  /// trial_distances_screened_f32(x, m, d, x_norms, points_t, points_t32, p_norms, L, thr, out,
+  /// stride, work): trial_distances for float rows, screened in float32 (trials-inl.h). For each
+  /// row i, either out holds exactly trial_distances' values for every trial, or every trial's
+  /// value is provably above thr[i] and out holds an estimate that is above thr[i] too (so a
+  /// caller that needs only min(thr-equivalent, distance) gets identical results). nullptr at
+  /// levels without it (scalar).
+  ///   points_t32 IN (d*L) the same points in float (exact: they are rows of x's array);
+  ///   thr IN (m); work scratch (kScreenWork * d floats); the rest as trial_distances.
+  void (*trial_distances_screened_f32)(const float* x, index_t m, index_t d,
+                                       const double* x_norms, const double* points_t,
+                                       const float* points_t32, const double* p_norms, index_t L,
+                                       const double* thr, double* out, index_t stride,
+                                       float* work);
   /// add_rows(X, d, rows, count, w, acc): acc[j] += w[r] * X[r * d + j] for r = rows[0 .. count)
   /// in that order (w = nullptr: weight 1), in double. Lloyd's center sums (one owner per center).
   ///   X IN (n*d), rows IN (count), w IN (n) or nullptr, acc INOUT (d).

@@ -27,6 +27,10 @@ struct F32 {
   static unsigned lt(V a, V b) {
     return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_LT_OQ)));
   }
+  /// Lanes 4h .. 4h+3 converted to double (h = 0, 1).
+  static __m256d to_double(V a, int h) {
+    return _mm256_cvtps_pd(h == 0 ? _mm256_castps256_ps128(a) : _mm256_extractf128_ps(a, 1));
+  }
 };
 
 struct F64 {
@@ -50,6 +54,10 @@ struct F64 {
   static V max(V a, V b) { return _mm256_max_pd(a, b); }  // a NaN b wins
   static unsigned lt(V a, V b) {
     return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_LT_OQ)));
+  }
+  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  static unsigned gt(V a, V b) {
+    return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_GT_OQ)));
   }
 };
 
@@ -87,6 +95,14 @@ void trial_distances_f64(const double* x, index_t m, index_t d, const double* x_
                                                             L, out, stride, work);
 }
 
+void trial_distances_screened_f32(const float* x, index_t m, index_t d, const double* x_norms,
+                                  const double* points_t, const float* points_t32,
+                                  const double* p_norms, index_t L, const double* thr,
+                                  double* out, index_t stride, float* work) {
+  trial_distances_screened<F32, F64, kTrialRowRegs, kTrialsPerPass>(
+      x, m, d, x_norms, points_t, points_t32, p_norms, L, thr, out, stride, work);
+}
+
 void row_norms_f32(const float* x, index_t m, index_t d, double* out) {
   row_norms<float, FusedMadd>(x, m, d, out);
 }
@@ -120,6 +136,7 @@ const KernelTable& kernel_table_avx2() {
                                  &avx2::nearest_center_f64,
                                  &avx2::row_norms_f32, &avx2::row_norms_f64,
                                  &avx2::trial_distances_f32, &avx2::trial_distances_f64,
+                                 &avx2::trial_distances_screened_f32,
                                  &avx2::add_rows_f32, &avx2::add_rows_f64,
                                  &avx2::key_filter};
   return table;

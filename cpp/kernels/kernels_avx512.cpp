@@ -36,6 +36,10 @@ struct F32 {
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static unsigned lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  /// Lanes 8h .. 8h+7 converted to double (h = 0, 1).
+  static __m512d to_double(V a, int h) {
+    return _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(a) : _mm512_extractf32x8_ps(a, 1));
+  }
 };
 
 struct F64 {
@@ -58,6 +62,8 @@ struct F64 {
   static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
   static V max(V a, V b) { return _mm512_max_pd(a, b); }  // a NaN b wins
   static unsigned lt(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+  static unsigned gt(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
 };
 
 /// 4 x 4 transpose of 128-bit lanes: x[i] lane l -> x[l] lane i (shuffle_f32x4 / f64x2 move whole
@@ -186,6 +192,14 @@ void trial_distances_f64(const double* x, index_t m, index_t d, const double* x_
                                                             L, out, stride, work);
 }
 
+void trial_distances_screened_f32(const float* x, index_t m, index_t d, const double* x_norms,
+                                  const double* points_t, const float* points_t32,
+                                  const double* p_norms, index_t L, const double* thr,
+                                  double* out, index_t stride, float* work) {
+  trial_distances_screened<F32, F64, kTrialRowRegs, kTrialsPerPass>(
+      x, m, d, x_norms, points_t, points_t32, p_norms, L, thr, out, stride, work);
+}
+
 void row_norms_f32(const float* x, index_t m, index_t d, double* out) {
   row_norms<float, FusedMadd>(x, m, d, out);
 }
@@ -219,6 +233,7 @@ const KernelTable& kernel_table_avx512() {
                                  &avx512::nearest_center_f64,
                                  &avx512::row_norms_f32, &avx512::row_norms_f64,
                                  &avx512::trial_distances_f32, &avx512::trial_distances_f64,
+                                 &avx512::trial_distances_screened_f32,
                                  &avx512::add_rows_f32, &avx512::add_rows_f64,
                                  &avx512::key_filter};
   return table;

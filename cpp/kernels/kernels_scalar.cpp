@@ -46,6 +46,7 @@ const KernelTable& kernel_table_scalar() {
                                  &scalar::nearest_center_f64,
                                  &scalar::row_norms_f32, &scalar::row_norms_f64,
                                  &scalar::trial_distances_f32, &scalar::trial_distances_f64,
+                                 nullptr,
                                  &scalar::add_rows_f32, &scalar::add_rows_f64,
                                  &scalar::key_filter};
   return table;

@@ -77,33 +77,54 @@ inline void trial_tile(const T* xp, index_t d, const double* pt, index_t L, cons
   }
 }
 
-/// Calls trial_tile with the compile-time trial count J = L - j0 clipped to kMaxJ.
+/// A compile-time trial count, for with_trials.
+template <int N>
+struct Trials {
+  static constexpr int value = N;
+};
+
+/// Calls fn(Trials<J>()) for the run-time J in [1, kMaxJ <= 16], so that J trials' accumulators
+/// can live in registers.
+template <int kMaxJ, class F>
+inline void with_trials(index_t J, F&& fn) {
+  static_assert(kMaxJ >= 1 && kMaxJ <= 16, "1 to 16 trials per pass");
+  switch (J) {
+#define CORESAMPLE_TRIALS_CASE(W)          \
+  case W:                                  \
+    if (W <= kMaxJ) fn(Trials<(W <= kMaxJ ? W : 1)>()); \
+    break;
+    CORESAMPLE_TRIALS_CASE(1) CORESAMPLE_TRIALS_CASE(2) CORESAMPLE_TRIALS_CASE(3)
+    CORESAMPLE_TRIALS_CASE(4) CORESAMPLE_TRIALS_CASE(5) CORESAMPLE_TRIALS_CASE(6)
+    CORESAMPLE_TRIALS_CASE(7) CORESAMPLE_TRIALS_CASE(8) CORESAMPLE_TRIALS_CASE(9)
+    CORESAMPLE_TRIALS_CASE(10) CORESAMPLE_TRIALS_CASE(11) CORESAMPLE_TRIALS_CASE(12)
+    CORESAMPLE_TRIALS_CASE(13) CORESAMPLE_TRIALS_CASE(14) CORESAMPLE_TRIALS_CASE(15)
+    CORESAMPLE_TRIALS_CASE(16)
+#undef CORESAMPLE_TRIALS_CASE
+    default:
+      break;
+  }
+}
+
+/// One pass of J <= kMaxJ trials (pt: their first column, rows f at pt + f * L).
+template <class D, int NR, int kMaxJ, class T>
+inline void trial_pass(const T* xp, index_t d, const double* pt, index_t L, const double* xn,
+                       const double* pn, index_t rows, double* out, index_t stride,
+                       const char* next, index_t next_bytes, index_t J) {
+  with_trials<kMaxJ>(J, [&](auto c) {
+    trial_tile<D, NR, decltype(c)::value>(xp, d, pt, L, xn, pn, rows, out, stride, next,
+                                          next_bytes);
+  });
+}
+
+/// All L trials in passes of at most kMaxJ.
 template <class D, int NR, int kMaxJ, class T>
 inline void trial_tiles(const T* xp, index_t d, const double* pt, index_t L, const double* xn,
                         const double* pn, index_t rows, double* out, index_t stride,
                         const char* next, index_t next_bytes) {
-  static_assert(kMaxJ <= 16, "at most 16 trials per pass");
   for (index_t j0 = 0; j0 < L; j0 += kMaxJ) {
     const index_t J = L - j0 < kMaxJ ? L - j0 : kMaxJ;
-    const double* p = pt + j0;
-    double* o = out + j0 * stride;
-    switch (J) {
-#define CORESAMPLE_TRIALS_CASE(W)                                                            \
-  case W:                                                                                    \
-    if (W <= kMaxJ)                                                                          \
-      trial_tile<D, NR, (W <= kMaxJ ? W : 1)>(xp, d, p, L, xn, pn + j0, rows, o, stride, next, \
-                                              next_bytes);                                   \
-    break;
-      CORESAMPLE_TRIALS_CASE(1) CORESAMPLE_TRIALS_CASE(2) CORESAMPLE_TRIALS_CASE(3)
-      CORESAMPLE_TRIALS_CASE(4) CORESAMPLE_TRIALS_CASE(5) CORESAMPLE_TRIALS_CASE(6)
-      CORESAMPLE_TRIALS_CASE(7) CORESAMPLE_TRIALS_CASE(8) CORESAMPLE_TRIALS_CASE(9)
-      CORESAMPLE_TRIALS_CASE(10) CORESAMPLE_TRIALS_CASE(11) CORESAMPLE_TRIALS_CASE(12)
-      CORESAMPLE_TRIALS_CASE(13) CORESAMPLE_TRIALS_CASE(14) CORESAMPLE_TRIALS_CASE(15)
-      CORESAMPLE_TRIALS_CASE(16)
-#undef CORESAMPLE_TRIALS_CASE
-      default:
-        break;
-    }
+    trial_pass<D, NR, kMaxJ>(xp, d, pt + j0, L, xn, pn + j0, rows, out + j0 * stride, stride,
+                             next, next_bytes, J);
   }
 }
 
@@ -130,5 +151,166 @@ void trial_distances_tiled(const T* x, index_t m, index_t d, const double* x_nor
     const char* next = reinterpret_cast<const char*>(x + (ahead_r < m ? ahead_r : 0) * d);
     trial_tiles<D, NR, kMaxJ>(work, d, points_t, L, xn, p_norms, rows, out + r0, stride, next,
                               next_rows * d * static_cast<index_t>(sizeof(T)));
+  }
+}
+
+// ---- Float32 screening (float input only) ----------------------------------------------------
+//
+// Late in k-means++ a trial beats a row's current distance D_e for few rows: every other row adds
+// exactly D_e to each trial's potential and leaves D unchanged, so its exact distances are never
+// needed. The screen computes the dot products in float32 (16 lanes per register at AVX-512: half
+// the FMAs of double, and no conversion), bounds the error, and recomputes exactly, in double by
+// trial_tile, only the rows where some trial might come closer than thr[e]. The chosen centers
+// are then bit-identical to the unscreened kernel's.
+//
+// Error bound: the float32 chain of d FMAs gives |dot32 - x.p| <= gamma_d sum_f |x_f p_f| <=
+// gamma_d (||x||^2 + ||p||^2) / 2 with gamma_d = d u / (1 - d u), u = 2^-24 (Higham, "Accuracy and
+// Stability of Numerical Algorithms", 2nd ed., section 3.1); the inputs are float already, so the
+// products are of exact values. est = (xn + pn) - 2 dot32 is then within gamma_d (xn + pn) of the
+// exact path's value, plus d * 2^-149 * 2 for float32 underflow; the caller passes
+// gamma = 1.01 * gamma_{d+2} and tiny = d * 2^-148 (screen_gamma below). NaN or inf anywhere
+// fails the "lo > thr" test, so such rows take the exact path.
+
+/// gamma for screen_tile, or 0 when float32 cannot screen d features (d u >= 1/4).
+inline double screen_gamma(index_t d) {
+  const double du = static_cast<double>(d + 2) * 0x1p-24;
+  return du >= 0.25 ? 0.0 : 1.01 * du / (1.0 - du);
+}
+
+/// J trials against one float panel xp of MR = S::kLanes rows (transposed, as pack_panel).
+/// Writes the estimate of every row's distance to out (columns as trial_tile) and returns the
+/// bit mask of rows (< rows) for which some trial's lower bound est - err is not above thr[r].
+template <class S, class D, int J>
+inline unsigned screen_tile(const float* xp, index_t d, const float* pt32, index_t L,
+                            const double* xn, const double* pn, const double* thr, double gamma,
+                            double tiny, index_t rows, double* out, index_t stride,
+                            const char* next, index_t next_bytes) {
+  using V = typename S::V;
+  using W = typename D::V;
+  constexpr index_t MR = S::kLanes;
+  constexpr int H = S::kLanes / D::kLanes;  // double registers per float register
+  V acc[J];
+#pragma GCC unroll 16
+  for (int j = 0; j < J; ++j) acc[j] = S::zero();
+  for (index_t f = 0; f < d; ++f) {
+    const index_t ahead = f * 128;
+    if (ahead < next_bytes) {
+      __builtin_prefetch(next + ahead, 0, 2);
+      __builtin_prefetch(next + ahead + 64, 0, 2);
+    }
+    const V x = S::load(xp + f * MR);
+    const float* p = pt32 + f * L;
+#pragma GCC unroll 16
+    for (int j = 0; j < J; ++j) acc[j] = S::fmadd(x, S::set1(p[j]), acc[j]);
+  }
+  unsigned unsafe = 0;
+  const W g = D::set1(gamma);
+  const W t = D::set1(tiny);
+#pragma GCC unroll 2
+  for (int h = 0; h < H; ++h) {
+    const index_t r0 = h * D::kLanes;
+    if (rows <= r0) break;
+    const W xnh = D::load(xn + r0);
+    const W thrh = D::load(thr + r0);
+    unsigned ok = (1u << D::kLanes) - 1;
+#pragma GCC unroll 16
+    for (int j = 0; j < J; ++j) {
+      const W sum = D::add(xnh, D::set1(pn[j]));
+      const W dot = S::to_double(acc[j], h);
+      const W est = D::sub(sum, D::add(dot, dot));
+      const W lo = D::sub(est, D::add(D::mul(g, sum), t));
+      ok &= D::gt(lo, thrh);
+      if (rows >= r0 + D::kLanes) {
+        D::store(out + j * stride + r0, est);
+      } else {
+        D::store_first(out + j * stride + r0, est, rows - r0);
+      }
+    }
+    unsafe |= (~ok & ((1u << D::kLanes) - 1)) << r0;
+  }
+  const unsigned valid = rows >= 32 ? ~0u : (1u << rows) - 1;
+  return unsafe & valid;
+}
+
+/// Exact distances (trial_tile, in double) of `count` <= MRd gathered rows (their indices in
+/// `which`, relative to x) into out's columns at those rows. gbuf, gpanel: MRd * d floats each.
+template <class D, int NR, int kMaxJ>
+void exact_rows(const float* x, index_t d, const index_t* which, index_t count,
+                const double* x_norms, const double* points_t, const double* p_norms, index_t L,
+                double* out, index_t stride, float* gbuf, float* gpanel) {
+  constexpr index_t MRd = NR * D::kLanes;
+  for (index_t i = 0; i < count; ++i) {
+    const float* src = x + which[i] * d;
+    for (index_t f = 0; f < d; ++f) gbuf[i * d + f] = src[f];
+  }
+  pack_panel<MRd>(gbuf, d, count, gpanel);
+  double xn[MRd];
+  for (index_t i = 0; i < MRd; ++i) xn[i] = i < count ? x_norms[which[i]] : 0.0;
+  double tmp[kMaxJ * MRd];
+  for (index_t j0 = 0; j0 < L; j0 += kMaxJ) {
+    const index_t J = L - j0 < kMaxJ ? L - j0 : kMaxJ;
+    trial_pass<D, NR, kMaxJ>(gpanel, d, points_t + j0, L, xn, p_norms + j0, count, tmp, MRd,
+                             nullptr, 0, J);
+    for (index_t j = 0; j < J; ++j)
+      for (index_t i = 0; i < count; ++i) out[(j0 + j) * stride + which[i]] = tmp[j * MRd + i];
+  }
+}
+
+/// See KernelTable::trial_distances_screened in kernels.h: float panels of MR = S::kLanes rows are
+/// screened (all trials, in passes of kMaxJ); flagged rows are gathered MRd = NR * D::kLanes at a
+/// time and computed exactly. work: 3 * kMaxPanelRows * d floats.
+template <class S, class D, int NR, int kMaxJ>
+void trial_distances_screened(const float* x, index_t m, index_t d, const double* x_norms,
+                              const double* points_t, const float* points_t32,
+                              const double* p_norms, index_t L, const double* thr, double* out,
+                              index_t stride, float* work) {
+  constexpr index_t MR = S::kLanes;
+  constexpr index_t MRd = NR * D::kLanes;
+  static_assert(MR <= kMaxPanelRows && MRd <= kMaxPanelRows, "workspace holds the panels");
+  const double gamma = screen_gamma(d);
+  if (gamma == 0.0) {
+    trial_distances_tiled<D, NR, kMaxJ>(x, m, d, x_norms, points_t, p_norms, L, out, stride, work);
+    return;
+  }
+  const double tiny = static_cast<double>(d) * 0x1p-148;
+  float* panel = work;
+  float* gbuf = work + kMaxPanelRows * d;
+  float* gpanel = gbuf + kMaxPanelRows * d;
+  index_t which[MRd];
+  index_t pending = 0;
+  double xn[MR], th[MR];
+  for (index_t r0 = 0; r0 < m; r0 += MR) {
+    const index_t rows = m - r0 < MR ? m - r0 : MR;
+    pack_panel<MR>(x + r0 * d, d, rows, panel);
+    for (index_t r = 0; r < MR; ++r) {
+      xn[r] = r < rows ? x_norms[r0 + r] : 0.0;
+      th[r] = r < rows ? thr[r0 + r] : 0.0;
+    }
+    const index_t ahead_r = r0 + rows + (kPrefetchPanels - 1) * MR;
+    const index_t next_rows = ahead_r >= m ? 0 : (m - ahead_r < MR ? m - ahead_r : MR);
+    const char* next = reinterpret_cast<const char*>(x + (ahead_r < m ? ahead_r : 0) * d);
+    const index_t next_bytes = next_rows * d * static_cast<index_t>(sizeof(float));
+    unsigned unsafe = 0;
+    for (index_t j0 = 0; j0 < L; j0 += kMaxJ) {
+      const index_t J = L - j0 < kMaxJ ? L - j0 : kMaxJ;
+      with_trials<kMaxJ>(J, [&](auto c) {
+        unsafe |= screen_tile<S, D, decltype(c)::value>(
+            panel, d, points_t32 + j0, L, xn, p_norms + j0, th, gamma, tiny, rows,
+            out + j0 * stride + r0, stride, next, next_bytes);
+      });
+    }
+    while (unsafe != 0) {
+      which[pending++] = r0 + __builtin_ctz(unsafe);
+      unsafe &= unsafe - 1;
+      if (pending == MRd) {
+        exact_rows<D, NR, kMaxJ>(x, d, which, pending, x_norms, points_t, p_norms, L, out, stride,
+                                 gbuf, gpanel);
+        pending = 0;
+      }
+    }
+  }
+  if (pending > 0) {
+    exact_rows<D, NR, kMaxJ>(x, d, which, pending, x_norms, points_t, p_norms, L, out, stride, gbuf,
+                             gpanel);
   }
 }
