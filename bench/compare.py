@@ -257,7 +257,7 @@ def target_B(cfg, nt, R, table, results):
 
 
 # ---------------------------------------------------------------------------------------------
-def target_C(cfg, nt, R, table, results, mppc, init="k-means++"):
+def target_C(cfg, nt, R, table, results, mppc, init="auto"):
     c = cfg["C"]
     n, d, k, budget, n_ref = c["n"], c["d"], c["k"], c["budget"], c["n_ref"]
     log(f"[C] select n={n:,} d={d} k={k} budget={budget} max_points_per_center={mppc} init={init}")
@@ -361,7 +361,7 @@ def target_E(cfg, nt, R, table, results, mppc):
     c = cfg["C"]
     log(f"[E] peak RSS of select n={c['n']:,} d={c['d']} in a fresh process")
     cmd = [sys.executable, os.path.abspath(__file__), "--_worker", "memory", "--n", str(c["n"]), "--d", str(c["d"]),
-           "--k", str(c["k"]), "--budget", str(c["budget"]), "--mppc", str(mppc), "--threads", str(nt)]
+           "--k", str(c["k"]), "--budget", str(c["budget"]), "--mppc", "0" if mppc is None else str(mppc), "--threads", str(nt)]
     r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
     MB = 1024 * 1024
     xb = r["x_nbytes"]
@@ -469,21 +469,30 @@ def target_F(cfg, nt, R, table, results):
 
 
 # ---------------------------------------------------------------------------------------------
+def parse_mppc(v):
+    """--select-mppc / --mppc: 'auto' or None stay, '0' means None, else an int."""
+    if v is None or v == "auto":
+        return v
+    return int(v) or None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (about 2 minutes)")
     ap.add_argument("--targets", default="A,B,C,D,E,F", help="comma-separated subset of A,B,C,D,E,F")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every library")
     ap.add_argument("--repeats", type=int, default=3, help="timings per measurement (min and median reported)")
-    ap.add_argument("--select-mppc", type=int, default=256, help="max_points_per_center for C and E (0: None)")
-    ap.add_argument("--select-init", default="k-means++", help="init of select in C: k-means++ or k-means||")
+    ap.add_argument("--select-mppc", default="auto",
+                    help="max_points_per_center for C and E: 'auto' (select's default), an int, or 0 for None")
+    ap.add_argument("--select-init", default="auto", help="init of select in C: auto (default), k-means++ or k-means||")
     ap.add_argument("--out", help="also write the raw results as JSON to this path")
     ap.add_argument("--_worker", choices=["memory", "lloyd"], help=argparse.SUPPRESS)
-    for a_ in ("--n", "--d", "--k", "--budget", "--mppc", "--m"):
+    for a_ in ("--n", "--d", "--k", "--budget", "--m"):
         ap.add_argument(a_, type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--mppc", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a._worker == "memory":
-        a.mppc = a.mppc or None
+        a.mppc = parse_mppc(a.mppc)
         return worker_memory(a)
     if a._worker == "lloyd":
         return worker_lloyd(a)
@@ -491,7 +500,7 @@ def main():
     cfg = QUICK if a.quick else FULL
     targets = [t.strip().upper() for t in a.targets.split(",") if t.strip()]
     nt, R = a.threads, a.repeats
-    mppc = a.select_mppc or None
+    mppc = parse_mppc(a.select_mppc)
     warnings.simplefilter("ignore", FutureWarning)  # competitors' deprecation notices are not results
     t_start = time.time()
     env = dict(coresample=coresample.__version__, simd=coresample.simd_level(), numpy=np.__version__,

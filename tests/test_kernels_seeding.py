@@ -6,6 +6,11 @@ differences. The two differ by rounding, at most about d * 2^-52 * (||x||^2 + ||
 changes a choice only when two trials' potentials, or a draw and a CDF boundary, agree to ~1e-13
 relative: on these blobs (spread 0.05, centres at least ~1 apart) the indices must be identical.
 
+Screening. At the SIMD levels float32 rows are first screened in float32 with a rigorous error
+bound, and only rows that a trial might bring below D_e are computed exactly; the choices must not
+change, so the same equality with the reference covers it, including data far from the origin
+(where float32 estimates are poor and most rows must fall through), z != 2, and zero weights.
+
 Duplicates. The row norms come from the same chain as the dot products, so a row bitwise equal to
 a chosen center is at distance 0 exactly at every level: with fewer distinct rows than k, every
 distinct row is chosen before any repeat, and once D is all zero the picks are uniform, exactly as
@@ -23,9 +28,9 @@ DIMS = [1, 3, 8, 17, 64, 129]
 TRIALS = [1, 3, 8, 9, 16, 17]  # one register, a partial pass, two passes, more than one call
 
 
-def core_plusplus(X, k, seed, L, level, n_threads=1, sample_weight=None):
+def core_plusplus(X, k, seed, L, level, n_threads=1, sample_weight=None, z=2.0):
     indices = np.empty(k, dtype=np.int64)
-    _core.kmeans_plusplus(X, sample_weight, k, 2.0, seed, L, indices, n_threads, simd=level)
+    _core.kmeans_plusplus(X, sample_weight, k, z, seed, L, indices, n_threads, simd=level)
     return indices
 
 
@@ -34,6 +39,21 @@ def blobs(n, d, n_blobs, seed, dtype):
     centres = rng.uniform(-10.0, 10.0, size=(n_blobs, d))
     X = centres[rng.integers(n_blobs, size=n)] + 0.05 * rng.normal(size=(n, d))
     return np.ascontiguousarray(X, dtype=dtype)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("z", [1.0, 2.0, 3.0])
+@pytest.mark.parametrize("offset", [0.0, 1e3, 1e5])
+def test_screen_keeps_choices(level, z, offset, dtype):
+    X = blobs(3000, 24, 60, seed=int(z * 10), dtype=np.float64) + offset
+    X = np.ascontiguousarray(X, dtype=dtype)
+    w = np.random.default_rng(2).uniform(0.0, 2.0, size=len(X))
+    w[::7] = 0.0
+    k = 40
+    seed = seed_of(X, k, 5)
+    expected = ref.kmeans_plusplus(X, k, z=z, sample_weight=w, random_state=5)
+    got = core_plusplus(X, k, seed, 0, level, n_threads=2, sample_weight=w, z=z)
+    np.testing.assert_array_equal(got, expected)
 
 
 def seed_of(X, k, random_state):

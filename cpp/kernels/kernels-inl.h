@@ -4,10 +4,13 @@
 // templates included, gets a distinct symbol per ISA: otherwise the linker could merge an AVX2
 // instantiation into baseline callers. For the same reason these bodies call no std:: functions.
 //
-// Two bodies live here:
+// Bodies here:
 //   nearest_center<T>        the plain portable body; the scalar level (ground truth for the tests)
 //   nearest_center_tiled<M>  the blocked driver of the register-tiled levels: it packs rows into
 //                            panels and calls the ISA file's micro-kernel M (intrinsics) per tile
+//   row_norms, trial_distances  k-means++'s norms (every level) and the portable trials (scalar;
+//                            the SIMD levels use trials-inl.h)
+//   add_rows, key_filter     Lloyd's center sums, the sampling's rejection filter
 #ifndef CORESAMPLE_KERNEL_NS
 #error "define CORESAMPLE_KERNEL_NS before including kernels-inl.h"
 #endif

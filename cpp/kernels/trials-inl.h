@@ -9,9 +9,9 @@
 // k-means++'s trial distances (KernelTable::trial_distances), written once for the SIMD levels.
 //
 // Included by kernels_avx2.cpp and kernels_avx512.cpp inside their own ISA namespace, after they
-// define the double register type D (V, kLanes, zero, load, store, store_first, set1, fmadd,
-// add, sub, max, load_cvt) and pack_panel<MR>(x, d, rows, work), the transposed row panel of
-// kernels-inl.h's pack_rows. It includes nothing itself, so it compiles under the including
+// define the register types F64 (V, kLanes, zero, load, store, store_first, set1, fmadd, add, sub,
+// mul, max, gt, load_cvt) and F32 (the screen: also to_double), and pack_panel<MR>(x, d, rows,
+// work), the transposed row panel of kernels-inl.h's pack_rows. It includes nothing itself, so it compiles under the including
 // file's ISA flags only.
 //
 // Layout: the lanes are rows. A panel of MR = NR * kLanes rows is packed transposed (one feature
