@@ -171,43 +171,11 @@ inline void pack_panel(const double* x, index_t d, index_t rows, double* work) {
 
 #include "kernels/micro-inl.h"
 
-#include "kernels/trials-inl.h"
-
 /// Rows per panel NR * kLanes = 16, trials per pass up to 8: 16 accumulators + 2 converted
 /// feature registers + 1 broadcast fit the 32 registers.
 constexpr int kTrialRowRegs = 2;
 constexpr int kTrialsPerPass = 8;
-
-void trial_distances_f32(const float* x, index_t m, index_t d, const double* x_norms,
-                         const double* points_t, const double* p_norms, index_t L, double* out,
-                         index_t stride, float* work) {
-  trial_distances_tiled<F64, kTrialRowRegs, kTrialsPerPass>(x, m, d, x_norms, points_t, p_norms,
-                                                            L, out, stride, work);
-}
-
-void trial_distances_f64(const double* x, index_t m, index_t d, const double* x_norms,
-                         const double* points_t, const double* p_norms, index_t L, double* out,
-                         index_t stride, double* work) {
-  trial_distances_tiled<F64, kTrialRowRegs, kTrialsPerPass>(x, m, d, x_norms, points_t, p_norms,
-                                                            L, out, stride, work);
-}
-
-void trial_distances_screened_f32(const float* x, index_t m, index_t d, const double* x_norms,
-                                  const double* points_t, const float* points_t32,
-                                  const double* p_norms, index_t L, const double* thr,
-                                  double* out, index_t stride, float* work) {
-  trial_distances_screened<F32, F64, kTrialRowRegs, kTrialsPerPass>(
-      x, m, d, x_norms, points_t, points_t32, p_norms, L, thr, out, stride, work);
-}
-
-void row_norms_f32(const float* x, index_t m, index_t d, double* out) {
-  row_norms<float, FusedMadd>(x, m, d, out);
-}
-
-void row_norms_f64(const double* x, index_t m, index_t d, double* out) {
-  row_norms<double, FusedMadd>(x, m, d, out);
-}
-
+#include "kernels/trials-inl.h"
 
 using MicroF32 = Micro<F32, 14>;
 using MicroF64 = Micro<F64, 14>;

@@ -10,8 +10,10 @@
 //
 // Included by kernels_avx2.cpp and kernels_avx512.cpp inside their own ISA namespace, after they
 // define the register types F64 (V, kLanes, zero, load, store, store_first, set1, fmadd, add, sub,
-// mul, max, gt, load_cvt) and F32 (the screen: also to_double), and pack_panel<MR>(x, d, rows,
-// work), the transposed row panel of kernels-inl.h's pack_rows. It includes nothing itself, so it compiles under the including
+// mul, max, gt, load_cvt) and F32 (the screen: also to_double), pack_panel<MR>(x, d, rows,
+// work), the transposed row panel of kernels-inl.h's pack_rows, and the register blocking
+// kTrialRowRegs (NR) and kTrialsPerPass (kMaxJ). It defines the level's KernelTable entries
+// row_norms_f32/f64, trial_distances_f32/f64 and trial_distances_screened_f32 at the end. It includes nothing itself, so it compiles under the including
 // file's ISA flags only.
 //
 // Layout: the lanes are rows. A panel of MR = NR * kLanes rows is packed transposed (one feature
@@ -313,4 +315,36 @@ void trial_distances_screened(const float* x, index_t m, index_t d, const double
     exact_rows<D, NR, kMaxJ>(x, d, which, pending, x_norms, points_t, p_norms, L, out, stride, gbuf,
                              gpanel);
   }
+}
+
+// ---- The level's KernelTable entries ---------------------------------------------------------
+
+void trial_distances_f32(const float* x, index_t m, index_t d, const double* x_norms,
+                         const double* points_t, const double* p_norms, index_t L, double* out,
+                         index_t stride, float* work) {
+  trial_distances_tiled<F64, kTrialRowRegs, kTrialsPerPass>(x, m, d, x_norms, points_t, p_norms,
+                                                            L, out, stride, work);
+}
+
+void trial_distances_f64(const double* x, index_t m, index_t d, const double* x_norms,
+                         const double* points_t, const double* p_norms, index_t L, double* out,
+                         index_t stride, double* work) {
+  trial_distances_tiled<F64, kTrialRowRegs, kTrialsPerPass>(x, m, d, x_norms, points_t, p_norms,
+                                                            L, out, stride, work);
+}
+
+void trial_distances_screened_f32(const float* x, index_t m, index_t d, const double* x_norms,
+                                  const double* points_t, const float* points_t32,
+                                  const double* p_norms, index_t L, const double* thr,
+                                  double* out, index_t stride, float* work) {
+  trial_distances_screened<F32, F64, kTrialRowRegs, kTrialsPerPass>(
+      x, m, d, x_norms, points_t, points_t32, p_norms, L, thr, out, stride, work);
+}
+
+void row_norms_f32(const float* x, index_t m, index_t d, double* out) {
+  row_norms<float, FusedMadd>(x, m, d, out);
+}
+
+void row_norms_f64(const double* x, index_t m, index_t d, double* out) {
+  row_norms<double, FusedMadd>(x, m, d, out);
 }
