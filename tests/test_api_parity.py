@@ -6,7 +6,8 @@ import coresample.reference as reference
 
 SHARED = [
     "KMeans", "Selection", "Estimate", "CopyWarning", "assign", "estimate", "kmeans_plusplus",
-    "sample", "select", "sensitivities", "snap_to_rows",
+    "sample", "select", "sensitivities", "snap_to_rows", "AdaptiveSelection", "select_adaptive",
+    "estimate_lam", "sample_size",
 ]
 
 
@@ -31,7 +32,8 @@ def test_kmeans_methods_match():
 
 
 def test_reference_docstrings_point_to_core():
-    for name in ["assign", "kmeans_plusplus", "sample", "select", "sensitivities", "snap_to_rows", "KMeans"]:
+    for name in ["assign", "kmeans_plusplus", "sample", "select", "sensitivities", "snap_to_rows", "KMeans",
+                 "select_adaptive"]:
         doc = getattr(reference, name).__doc__
         assert doc.startswith(f"Pure NumPy counterpart of `coresample.{name}`"), name
 

@@ -5,11 +5,14 @@ loss oracle about one representative per cluster, sample rows in proportion to a
 their loss, and weight them so that weighted sums estimate dataset totals without bias.
 `coresample.reference` is a pure NumPy implementation of the same API for cross-checking.
 """
+from ._adaptive import AdaptiveSelection
 from ._core import simd_level
 from ._results import Selection
 from ._validation import CopyWarning
 from .assign import assign
-from .estimate import Estimate, estimate
+from .adaptive import select_adaptive
+from .estimate import Estimate, estimate, sample_size
+from .hoelder import estimate_lam
 from .kmeans import KMeans
 from .sampling import sample
 from .seeding import kmeans_plusplus
@@ -20,6 +23,7 @@ from .snap import snap_to_rows
 __version__ = "0.1.0"
 
 __all__ = [
-    "CopyWarning", "Estimate", "KMeans", "Selection", "assign", "estimate", "kmeans_plusplus",
-    "sample", "select", "sensitivities", "simd_level", "snap_to_rows", "__version__",
+    "AdaptiveSelection", "CopyWarning", "Estimate", "KMeans", "Selection", "assign", "estimate",
+    "estimate_lam", "kmeans_plusplus", "sample", "sample_size", "select", "select_adaptive",
+    "sensitivities", "simd_level", "snap_to_rows", "__version__",
 ]

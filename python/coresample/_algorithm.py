@@ -18,6 +18,7 @@ from ._validation import (
 )
 from ._sensitivity_args import METHODS
 from .estimate import estimate
+from .hoelder import estimate_lam
 
 ESTIMATORS = ("plain", "difference")
 Arr = np.ndarray
@@ -91,7 +92,10 @@ def run_select(
     k = check_n_clusters(n_clusters, n)
     budget = check_int(budget, "budget", 1, None if replace else n)
     z = check_z(z)
-    lam = check_float(lam, "lam", 0.0)
+    lam_auto = isinstance(lam, str)
+    if lam_auto and lam != "auto":
+        raise ValueError(f"lam must be a number >= 0 or 'auto', got {lam!r}")
+    lam = 1.0 if lam_auto else check_float(lam, "lam", 0.0)
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
     check_choice(method, "method", METHODS)
@@ -126,6 +130,8 @@ def run_select(
         distinct = np.unique(reps)
         known.update(zip(distinct.tolist(), _query(loss_fn, distinct).tolist()))
         rep_losses = np.array([known[r] for r in reps.tolist()])
+        if lam_auto:  # no extra queries: the representatives' losses are known now
+            lam = estimate_lam(X[reps], rep_losses, z)
 
     # 4. Sensitivities and the sample.
     p = backend.sensitivities(cost, labels, rep_losses, lam, u, method=method, n_clusters=k)
@@ -170,4 +176,5 @@ def run_select(
         stderr=None if est is None else est.stderr,
         ci=None if est is None else est.ci,
         n_queries=len(known),
+        lam=float(lam),
     )

@@ -18,6 +18,7 @@ SUBSAMPLE = 2
 SAMPLE_WITH_REPLACEMENT = 3
 SAMPLE_WITHOUT_REPLACEMENT = 4
 KMEANS_PARALLEL = 5
+ADAPTIVE_ROUNDS = 6  # select_adaptive: the seed of round r is derive_seed(seed, ADAPTIVE_ROUNDS, r)
 
 _U64 = 1 << 64
 
@@ -44,3 +45,22 @@ def seed_from_random_state(random_state: Any) -> int:
     raise TypeError(
         f"random_state must be None, an int or a numpy Generator, got {type(random_state).__name__}"
     )
+
+
+def derive_seed(seed: int, stream: int, index: int) -> int:
+    """The (index + 1)-th output of the stream (seed, stream): draw(seed, stream, index) of
+    docs/ARCHITECTURE.md section 2, in Python integers. Seeds of sub-steps (rounds) that must be
+    independent of each other and of the parent's own streams."""
+    key = _mix64((seed & _MASK) ^ _mix64((stream + _GOLDEN) & _MASK))
+    return _mix64((key + (index + 1) * _GOLDEN) & _MASK)
+
+
+_MASK = _U64 - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix64(z: int) -> int:
+    """SplitMix64's finaliser (cpp/rng.h, reference/_rng.py)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)

@@ -44,6 +44,8 @@ class Selection:
         Distinct rows passed to loss_fn.
     replace : bool
         Whether the sample was drawn with replacement.
+    lam : float or None
+        The Hoelder constant used (the estimate when select was called with lam="auto").
     """
 
     indices: np.ndarray
@@ -64,6 +66,7 @@ class Selection:
     stderr: Optional[float] = None
     ci: Optional[Tuple[float, float]] = None
     n_queries: int = 0
+    lam: Optional[float] = None
 
     def estimate_from(
         self,

@@ -96,3 +96,32 @@ def estimate(
     stderr = float(np.sqrt(var)) / total_weight
     half = NormalDist().inv_cdf(0.5 + confidence / 2.0) * stderr
     return Estimate(total, mean, stderr, (mean - half, mean + half), confidence, s)
+
+
+def sample_size(epsilon: float, *, delta: float = 0.05, bound: str = "normal") -> int:
+    """Rows to sample for an additive error epsilon (L + 2 lambda Phi) with probability 1 - delta.
+
+    s = ceil(c / epsilon^2). Why: with p proportional to v(e) = l(c(e)) + lambda cost(e) >= l(e)
+    (the Hoelder bound), the total V = sum_e u_e v(e) is at most L + 2 lambda Phi (because
+    l(c(e)) <= l(e) + lambda cost(e)), and the with-replacement estimate of L has variance
+    (sum_e u_e^2 l(e)^2 / p(e) - L^2) / s <= V L / s <= V^2 / s. So its standard error is at most
+    V / sqrt(s), and s = c / epsilon^2 gives an error of at most epsilon V <= epsilon (L + 2
+    lambda Phi) with probability 1 - delta when c is
+      bound="normal":     z_{1 - delta/2}^2 (the normal approximation; 3.84 for delta = 0.05),
+      bound="chebyshev":  1 / delta (rigorous for any s; 20 for delta = 0.05).
+    The bound is for draws with replacement; distinct rows (replace=False) do no worse in practice.
+
+    Examples
+    --------
+    >>> sample_size(0.05), sample_size(0.05, bound="chebyshev")
+    (1537, 8000)
+    """
+    epsilon = check_float(epsilon, "epsilon", 0.0, 1.0, low_inclusive=False)
+    delta = check_float(delta, "delta", 0.0, 1.0, low_inclusive=False)
+    if bound == "normal":
+        c = NormalDist().inv_cdf(1.0 - delta / 2.0) ** 2
+    elif bound == "chebyshev":
+        c = 1.0 / delta
+    else:
+        raise ValueError(f"bound must be 'normal' or 'chebyshev', got {bound!r}")
+    return int(np.ceil(c / epsilon**2))

@@ -24,7 +24,7 @@ def select(
     *,
     n_clusters: int,
     z: float = 2.0,
-    lam: float = 1.0,
+    lam: Union[float, str] = 1.0,
     loss_fn: Optional[Callable[[np.ndarray], Any]] = None,
     replace: bool = True,
     sample_weight: Optional[np.ndarray] = None,
@@ -61,8 +61,11 @@ def select(
         k, 1 <= k <= n_samples.
     z : float, default=2.0
         Cost exponent (2: k-means; 1: k-median).
-    lam : float, default=1.0
+    lam : float or "auto", default=1.0
         Hoelder constant lambda >= 0 of the loss: |l(e) - l(e')| <= lam ||x_e - x_e'||^z.
+        "auto" (with loss_fn): `estimate_lam` on the k representatives and their losses, no
+        extra queries; a lower bound on the true constant (see `estimate_lam` for what that
+        guarantees). The value used is `Selection.lam`.
     loss_fn : callable, default=None
         loss_fn(indices: int64 ndarray) -> losses of those rows (non-negative, one per index).
         Called once for the representatives and once for the sampled rows not already

@@ -5,7 +5,10 @@ seed, clustering equal to rounding. Slow and readable; it never imports the C++ 
 """
 from .._results import Selection
 from .._validation import CopyWarning
-from ..estimate import Estimate, estimate
+from .._adaptive import AdaptiveSelection
+from ..estimate import Estimate, estimate, sample_size
+from ..hoelder import estimate_lam
+from .adaptive import select_adaptive
 from .assign import assign
 from .kmeans import KMeans
 from .sampling import sample
@@ -15,6 +18,7 @@ from .sensitivity import sensitivities
 from .snap import snap_to_rows
 
 __all__ = [
-    "CopyWarning", "Estimate", "KMeans", "Selection", "assign", "estimate", "kmeans_plusplus",
-    "sample", "select", "sensitivities", "snap_to_rows",
+    "AdaptiveSelection", "CopyWarning", "Estimate", "KMeans", "Selection", "assign", "estimate",
+    "estimate_lam", "kmeans_plusplus", "sample", "sample_size", "select", "select_adaptive",
+    "sensitivities", "snap_to_rows",
 ]

@@ -35,7 +35,7 @@ def select(
     *,
     n_clusters: int,
     z: float = 2.0,
-    lam: float = 1.0,
+    lam: Union[float, str] = 1.0,
     loss_fn: Optional[Callable[[np.ndarray], Any]] = None,
     replace: bool = True,
     sample_weight: Optional[np.ndarray] = None,

@@ -1,0 +1,57 @@
+"""A data-driven Hoelder constant lambda from rows whose losses are known (select's lam="auto")."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_array, check_losses, check_z
+
+_BLOCK = 256  # rows of the pairwise table computed at once (memory O(_BLOCK * m))
+
+
+def estimate_lam(X_rows: Any, losses: Any, z: float = 2.0) -> float:
+    """The smallest lambda consistent with the given rows: max |l_a - l_b| / ||x_a - x_b||^z.
+
+    select(lam="auto") calls it on the k representatives and their losses (no extra oracle
+    calls); pass more rows (e.g. a previous selection's sampled rows and their losses) for a
+    tighter value.
+
+    What it guarantees and what not. Any lambda >= 0 keeps the estimates unbiased (every row with
+    a positive clustering cost keeps a positive probability when lambda > 0); only the variance
+    bound of the method (l(e) <= l(c(e)) + lambda cost(e)) needs lambda at least the true Hoelder
+    constant. The value returned is a lower bound on that constant over these rows: the true
+    constant may be larger, and then some rows' losses exceed the proxy and the variance may be
+    larger than the theory says. Pairs at distance 0 are skipped (a loss that differs between
+    identical embeddings admits no finite constant). Returns 0.0 for fewer than two distinct rows.
+
+    Parameters
+    ----------
+    X_rows : ndarray of shape (m, n_features)
+        Embeddings of rows with known losses.
+    losses : array-like of shape (m,)
+        Their losses (non-negative).
+    z : float, default=2.0
+        The cost exponent of the clustering (the constant is for ||x - y||^z).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> estimate_lam(np.array([[0.0], [1.0], [3.0]]), [0.0, 2.0, 3.0], z=1.0)
+    2.0
+    """
+    A = np.asarray(check_array(X_rows, "X_rows"), dtype=np.float64)
+    m = A.shape[0]
+    y = check_losses(losses, m, "losses")
+    z = check_z(z)
+    sq = np.einsum("ij,ij->i", A, A)
+    best = 0.0
+    for start in range(0, m, _BLOCK):
+        a = A[start:start + _BLOCK]
+        d2 = np.maximum(sq[start:start + _BLOCK, None] + sq[None, :] - 2.0 * a @ A.T, 0.0)
+        dist_z = d2 if z == 2.0 else np.sqrt(d2) ** z
+        diff = np.abs(y[start:start + _BLOCK, None] - y[None, :])
+        ok = dist_z > 0
+        if ok.any():
+            best = max(best, float((diff[ok] / dist_z[ok]).max()))
+    return best

@@ -1,0 +1,176 @@
+"""select_adaptive (rounds), lam="auto" / estimate_lam, and sample_size."""
+import numpy as np
+import pytest
+
+import coresample
+import coresample.reference as ref
+from conftest import blobs
+
+X_BLOBS, TRUTH = blobs(3000, 6, 12, seed=3)
+LOSS = 0.5 + 0.2 * TRUTH + np.abs(X_BLOBS[:, 0])  # a fixed "model loss" per row
+
+
+def array_scores(idx, w):
+    return LOSS
+
+
+def test_core_and_reference_agree(impl):
+    kw = dict(n_clusters=12, score_fn=array_scores, rounds=2, random_state=7)
+    a = coresample.select_adaptive(X_BLOBS, 150, **kw)
+    b = ref.select_adaptive(X_BLOBS, 150, **kw)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.round, b.round)
+    np.testing.assert_allclose(a.weights, b.weights, rtol=1e-12)
+
+
+@pytest.mark.parametrize("rounds", [1, 3])
+def test_budget_split_and_distinct_rows(impl, rounds):
+    sel = impl.select_adaptive(X_BLOBS, 101, n_clusters=12, score_fn=array_scores,
+                               warm_start=0.3, rounds=rounds, random_state=1)
+    assert sel.indices.shape == (101,) and np.unique(sel.indices).size == 101
+    counts = np.bincount(sel.round)
+    assert counts[0] == 30 and counts.sum() == 101 and len(counts) == rounds + 1
+    assert counts[1:].max() - counts[1:].min() <= 1
+    assert len(sel.selections) == rounds and sel.n_score_calls == rounds
+    # earlier rounds keep weight 1; the last round's weights extrapolate to the rows left
+    last = sel.round == rounds
+    np.testing.assert_array_equal(sel.weights[~last], 1.0)
+    assert sel.weights[last].sum() == pytest.approx(3000 - (~last).sum(), rel=0.2)
+
+
+def test_score_fn_sees_rows_so_far_and_scorer_is_counted(impl):
+    seen = []
+    asked = []
+
+    def score(idx, w):
+        seen.append((idx.copy(), w.copy()))
+
+        def scorer(rows):
+            asked.append(rows.size)
+            return LOSS[rows]
+        return scorer
+
+    sel = impl.select_adaptive(X_BLOBS, 60, n_clusters=5, score_fn=score, rounds=2, random_state=4)
+    assert len(seen) == 2
+    np.testing.assert_array_equal(seen[0][0], sel.indices[sel.round == 0])
+    np.testing.assert_array_equal(seen[1][0], sel.indices[sel.round <= 1])
+    np.testing.assert_array_equal(seen[0][1], 1.0)
+    assert sel.n_queries == sum(asked)
+    # the estimate uses the last scorer on the earlier rows too: all of them were asked
+    assert sel.n_queries >= (sel.round < 2).sum()
+
+
+@pytest.mark.parametrize("rounds", [1, 2])
+def test_weighted_total_is_unbiased(rounds):
+    """E[sum w l] = sum l over seeds, for a loss the scores only approximate."""
+    X, truth = blobs(1500, 4, 8, seed=11)
+    true_loss = 1.0 + truth + X[:, 1] ** 2
+    proxy = 1.0 + truth  # what the "model" believes
+    totals = []
+    for s in range(300):
+        sel = coresample.select_adaptive(X, 60, n_clusters=8, score_fn=lambda i, w: proxy,
+                                         rounds=rounds, random_state=s, max_iter=5)
+        totals.append(sel.weights @ true_loss[sel.indices])
+    totals = np.array(totals)
+    se = totals.std(ddof=1) / np.sqrt(totals.size)
+    assert abs(totals.mean() - true_loss.sum()) < 5 * se
+
+
+def test_estimate_matches_last_scores():
+    sel = coresample.select_adaptive(X_BLOBS, 400, n_clusters=12, score_fn=array_scores,
+                                     random_state=2)
+    assert 0 < sel.stderr < 0.1 * LOSS.mean()
+    assert abs(sel.estimate - LOSS.mean()) < 4 * sel.stderr
+
+
+def test_sample_weight_zero_rows_never_chosen(impl):
+    u = np.ones(len(X_BLOBS))
+    u[::2] = 0.0
+    sel = impl.select_adaptive(X_BLOBS, 80, n_clusters=6, score_fn=array_scores,
+                               sample_weight=u, random_state=9)
+    assert (u[sel.indices] > 0).all()
+
+
+BAD = [
+    (dict(warm_start=0.0), ValueError, r"warm_start=0.0 must be"),
+    (dict(warm_start=1.0), ValueError, r"warm_start=1.0 must be < 1"),
+    (dict(rounds=0), ValueError, r"rounds=0 must be >= 1"),
+    (dict(budget=2, rounds=2), ValueError, r"budget=2 must be >= 3"),
+    (dict(budget=10**6), ValueError, r"budget=1000000 must be >= 2 and <= 3000"),
+    (dict(score_fn=3), TypeError, r"score_fn must be callable"),
+    (dict(score_fn=lambda i, w: np.ones(5)), ValueError, r"score_fn's result returned shape"),
+    (dict(score_fn=lambda i, w: -LOSS), ValueError, r"negative loss"),
+]
+
+
+@pytest.mark.parametrize("kw, exc, pattern", BAD)
+def test_bad_input(impl, kw, exc, pattern):
+    args = dict(budget=50, n_clusters=5, score_fn=array_scores, random_state=0)
+    args.update(kw)
+    budget = args.pop("budget")
+    with pytest.raises(exc, match=pattern):
+        impl.select_adaptive(X_BLOBS, budget, **args)
+
+
+# ---- lam="auto" and estimate_lam -------------------------------------------------------------
+
+def test_estimate_lam_by_hand():
+    X = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0], [0.0, 1.0]])
+    y = np.array([1.0, 6.0, 1.5, 2.5])  # the two identical rows are skipped
+    # z=1: pairs (0,1): 5/5 = 1; (0,2): 0.5/1; (1,2): 4.5/sqrt(18); (0,3): 1.5/1 = 1.5
+    assert coresample.estimate_lam(X, y, z=1.0) == pytest.approx(1.5)
+    # z=2: (0,1): 5/25; (0,3): 1.5/1; (1,3): 3.5/18
+    assert coresample.estimate_lam(X, y, z=2.0) == pytest.approx(1.5)
+    assert coresample.estimate_lam(X[:1], y[:1]) == 0.0
+
+
+def test_estimate_lam_blocked_equals_brute_force():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3))  # more rows than one block of the pairwise table
+    y = rng.uniform(size=600)
+    d = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    ratio = np.abs(y[:, None] - y[None]) / np.where(d > 0, d, np.inf)
+    assert coresample.estimate_lam(X, y, z=1.0) == pytest.approx(ratio.max(), rel=1e-9)
+
+
+def test_select_lam_auto(impl):
+    sel = impl.select(X_BLOBS, 100, n_clusters=12, loss_fn=lambda i: LOSS[i], lam="auto",
+                      random_state=0)
+    expected = coresample.estimate_lam(X_BLOBS[sel.representatives], sel.representative_losses)
+    assert sel.lam == pytest.approx(expected) and sel.lam > 0
+    assert sel.n_queries <= 112  # no queries beyond representatives and samples
+    with pytest.raises(ValueError, match=r"lam must be a number >= 0 or 'auto', got 'big'"):
+        impl.select(X_BLOBS, 10, n_clusters=3, lam="big")
+
+
+def test_select_reports_lam(impl):
+    assert impl.select(X_BLOBS, 10, n_clusters=3, lam=2.5, random_state=0).lam == 2.5
+
+
+# ---- sample_size ------------------------------------------------------------------------------
+
+def test_sample_size():
+    assert coresample.sample_size(0.05) == 1537  # ceil(1.95996^2 / 0.0025)
+    assert coresample.sample_size(0.05, bound="chebyshev") == 8000
+    assert coresample.sample_size(0.1, delta=0.01) == int(np.ceil(2.5758293035489004**2 / 0.01))
+    with pytest.raises(ValueError, match=r"epsilon=0.0 must be"):
+        coresample.sample_size(0.0)
+    with pytest.raises(ValueError, match=r"bound must be 'normal' or 'chebyshev'"):
+        coresample.sample_size(0.1, bound="hoeffding")
+
+
+def test_sample_size_delivers_the_error():
+    """With s = sample_size(eps), the plain estimator's error stays within eps (L + 2 lam Phi)
+    in at least 1 - delta of the runs (checked on 200 seeds, allowing sampling slack)."""
+    X, truth = blobs(4000, 3, 10, seed=5)
+    lam = 1.0
+    loss = 1.0 + 0.3 * truth + lam * 0.0  # constant per cluster: Hoelder with any lam >= 0
+    eps = 0.1
+    s = coresample.sample_size(eps)
+    ok = 0
+    for seed in range(200):
+        sel = coresample.select(X, s, n_clusters=10, lam=lam, loss_fn=lambda i: loss[i],
+                                random_state=seed, max_iter=5)
+        bound = eps * (loss.sum() + 2 * lam * sel.inertia)
+        ok += abs(sel.estimate * len(X) - loss.sum()) <= bound
+    assert ok >= 0.9 * 200
