@@ -52,13 +52,22 @@ double assign(const T* X, index_t n, index_t d, const T* centers, index_t k, dou
   const auto kernel = kernel_for(table, T());
   const index_t nb = num_blocks(n);
   std::vector<double> totals(static_cast<size_t>(nb), 0.0);
+  // Small calls (k-center greedy assigns all rows to one new center per step) stay on one thread.
+  n_threads = threads_for_work(n_threads, static_cast<double>(n) * static_cast<double>(d) *
+                                              static_cast<double>(k + 1));
   parallel_for(nb, n_threads, [&](index_t b) {
     const index_t begin = block_begin(b);
     const index_t end = block_end(b, n);
     T best[kBlock];
-    T* work = thread_workspace<T>(kMaxPanelRows * d);
-    kernel(X + begin * d, end - begin, d, packed.data(), norms.data(), k, best, labels + begin,
-           work);
+    if (k == 1) {
+      // One center: every label is 0 and no ranking is needed (the tiled kernel would pad the
+      // center to a full tile of 16-32 lanes); the cost below is the direct distance anyway.
+      for (index_t i = begin; i < end; ++i) labels[i] = 0;
+    } else {
+      T* work = thread_workspace<T>(kMaxPanelRows * d);
+      kernel(X + begin * d, end - begin, d, packed.data(), norms.data(), k, best, labels + begin,
+             work);
+    }
     if (cost == nullptr) return;  // labels only (Lloyd's inner iterations)
     double t = 0.0;  // this block of blocked_sum(u * cost), rows in ascending order
     for (index_t i = begin; i < end; ++i) {
