@@ -214,9 +214,11 @@ def test_k_center_core_equals_reference(dtype, seed, with_initial):
 
 
 def test_k_center_same_bits_for_any_thread_count():
-    X = np.random.default_rng(0).normal(size=(5000, 8)).astype(np.float32)
-    a = core_baselines.k_center_greedy(X, 30, initial=np.arange(0, 5000, 7), n_threads=1)
-    b = core_baselines.k_center_greedy(X, 30, initial=np.arange(0, 5000, 7), n_threads=2)
+    # n x d above the core's 4e6 threshold, so every pass runs on the OpenMP team when allowed.
+    X = np.random.default_rng(0).normal(size=(70000, 64)).astype(np.float32)
+    initial = np.arange(0, 70000, 5000)
+    a = core_baselines.k_center_greedy(X, 6, initial=initial, n_threads=1)
+    b = core_baselines.k_center_greedy(X, 6, initial=initial, n_threads=2)
     for field in ["indices", "labels", "cost", "representatives"]:
         assert getattr(a, field).tobytes() == getattr(b, field).tobytes(), field
 
