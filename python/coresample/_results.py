@@ -13,6 +13,12 @@ from .estimate import Estimate, estimate
 class Selection:
     """A weighted, representative subset of the rows of X.
 
+    `select()` returns one, and so do the methods of `coresample.baselines`, so that one can be
+    swapped for another. A baseline without a clustering (uniform, least_confidence, margin,
+    entropy) has empty (length 0) representatives, labels, cost and cluster_weights, centers of
+    shape (0, n_features) and inertia NaN; each baseline's docstring says what its weights and
+    probabilities mean.
+
     Attributes
     ----------
     indices : ndarray of shape (budget,), int64
@@ -24,7 +30,7 @@ class Selection:
         The sampling distribution p over all rows (sums to 1).
     representatives : ndarray of shape (n_clusters,), int64
         For each cluster, the real row nearest its center.
-    labels, cost : ndarray of shape (n_samples,)
+    labels, cost : ndarray of shape (n_samples,), or (0,) without a clustering
         Each row's cluster (nearest representative) and its cost ||x - x_rep||^z.
     centers : ndarray of shape (n_clusters, n_features)
         The fitted cluster centers before snapping.
@@ -83,6 +89,11 @@ class Selection:
         u = None if self.sample_weight is None else self.sample_weight[self.indices]
         control, control_total = None, 0.0
         if representative_losses is not None:
+            if self.labels.shape[0] == 0:
+                raise ValueError(
+                    "representative_losses needs a clustering, and this selection has none "
+                    "(a baseline without clusters); use the plain estimator"
+                )
             rep = np.asarray(representative_losses, dtype=np.float64)
             if rep.shape != self.representatives.shape:
                 raise ValueError(
