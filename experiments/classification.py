@@ -190,6 +190,10 @@ def main() -> None:
     import warnings
 
     warnings.filterwarnings("ignore")  # sklearn's convergence notes on tiny budgets
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: the fits are small, and a threaded BLAS spends its time waking threads.
+    threadpool_limits(1)
     seeds = a.seeds or (2 if a.quick else 30)
     plan = {"fmnist": ([100, 300] if a.quick else [100, 200, 500, 1000, 2000], fmnist, 10,
                        "Fashion-MNIST (PCA-64), logistic regression"),

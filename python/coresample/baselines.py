@@ -97,14 +97,6 @@ def uniform(
     return uniform_selection(indices, sampler_weights, n_or_X, n, u, replace)
 
 
-# Passes of fewer element operations (rows x features x centers) run on the calling thread, the
-# core's own rule for its loops (cpp/parallel.h, kMinParallelWork; ARCHITECTURE.md section 11),
-# which `_core.assign` does not apply itself. k-center makes one short pass per center: on
-# 20000 x 4 rows, with the 2 cores busy, a pass took 17-22 ms with the OpenMP team and 0.9-1.4 ms
-# on one thread.
-_MIN_PARALLEL_WORK = 4.0e6
-
-
 def _farthest(cost: np.ndarray, chosen: np.ndarray) -> int:
     """The unchosen row of largest cost, ties to the lowest index."""
     j = int(np.argmax(cost))
@@ -203,8 +195,8 @@ def k_center_greedy(
     n_initial = 0 if initial is None else initial.shape[0]
 
     def add_centers(centers: np.ndarray, first_label: int) -> None:
-        small = float(n) * X.shape[1] * centers.shape[0] < _MIN_PARALLEL_WORK
-        _core.assign(X, centers, 2.0, None, step_labels, step_cost, 1 if small else nt)
+        # _core.assign keeps small passes on one thread itself (cpp/assign.cpp).
+        _core.assign(X, centers, 2.0, None, step_labels, step_cost, nt)
         if first_label == 0:  # the first pass (label 0 is always the first center) sets both
             cost[:], labels[:] = step_cost, step_labels
             return
