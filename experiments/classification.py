@@ -7,8 +7,8 @@ Task: a multinomial logistic regression on fixed embeddings, trained on the rows
 (labels are what the budget buys), scored by test accuracy.
 - Fashion-MNIST: the 60,000 training images are the pool, the 10,000 test images the test set;
   embeddings = the first 64 principal components of the pixels (fitted on the pool).
-- TREC coarse question classes (6): all-MiniLM-L6-v2 embeddings (experiments/text_data.py);
-  a fixed random 1,000 questions are the test set, the other 4,381 the pool.
+- TREC coarse question classes (6): all-MiniLM-L6-v2 embeddings, cached on disk;
+  a fixed random 1,000 questions are the test set, the other 4,381 the pool (experiments/data.py).
 
 Methods, all spending the same number B of labels:
 - uniform: B rows uniformly at random.
@@ -61,9 +61,12 @@ def fmnist():
 
 
 def trec():
-    from text_data import load_trec
+    from data import load_minilm_embeddings, load_trec
 
-    E, y, _ = load_trec()
+    texts, names = load_trec()
+    classes = sorted(set(names))
+    E = load_minilm_embeddings(texts)
+    y = np.array([classes.index(c) for c in names], dtype=np.int64)
     perm = np.random.default_rng(0).permutation(len(y))
     test, pool = perm[:1000], perm[1000:]
     return E[pool], y[pool], E[test], y[test]
