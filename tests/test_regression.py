@@ -275,6 +275,16 @@ def test_core_and_reference_draw_the_same_rows(method, replace):
         np.testing.assert_array_equal(a.representatives, c.representatives)
 
 
+def test_core_and_reference_agree_with_a_subsampled_clustering():
+    X, _ = blobs(3000, 3, 5, seed=21)
+    b = X @ np.array([1.0, 2.0, -1.0]) + np.random.default_rng(21).normal(size=3000)
+    kw = dict(n_clusters=5, max_points_per_center=40, random_state=9)
+    a = regression.fit(X, b, 50, **kw)
+    c = ref_regression.fit(X, b, 50, **kw)
+    np.testing.assert_array_equal(a.indices, c.indices)
+    assert not np.array_equal(a.probabilities, regression.row_probabilities(X, b, n_clusters=5, random_state=9))
+
+
 def test_core_and_reference_agree_with_a_pilot():
     X, _ = blobs(1500, 4, 8, seed=20)
     b = X @ np.array([1.0, -2.0, 0.5, 3.0]) + np.random.default_rng(20).normal(size=1500)
@@ -350,6 +360,7 @@ BAD = [
     ("solve weights negative", lambda m: m.solve(GOOD_A, GOOD_B, np.array([0, 1]), np.array([1.0, -1.0])), ValueError, r"weights must be non-negative"),
     ("solve weights inf", lambda m: m.solve(GOOD_A, GOOD_B, np.array([0, 1]), np.array([1.0, np.inf])), ValueError, r"weights contains NaN or inf"),
     ("n_threads 0", lambda m: m.fit(GOOD_A, GOOD_B, 5, n_threads=0), ValueError, r"n_threads=0 must be >= 1"),
+    ("max_points_per_center", lambda m: m.fit(GOOD_A, GOOD_B, 5, max_points_per_center="many"), ValueError, r"max_points_per_center must be an int, None or 'auto'"),
     ("random_state", lambda m: m.fit(GOOD_A, GOOD_B, 5, random_state=-1), ValueError, r"random_state=-1 must be >= 0"),
 ]
 

@@ -47,16 +47,16 @@ SKETCHES = ("countsketch", "gaussian")
 # several times slower than NumPy's ziggurat); both implementations get the same bits.
 SKETCH = 6
 
-# Default n_clusters of the "cluster" method. Chosen on diamonds and movies (experiments/
-# regression.py; 20 seeds, budgets 100-3000, whitened [A, b], representatives included): k = 8
-# was best or tied among k in {1, 8, d, 2d, 4d}; larger k lowers the cost of rows in far-out
-# clusters, which are the rows with high leverage (docs in experiments/out/regression.md).
+# Default n_clusters of the "cluster" method. Chosen on diamonds and movies before the full run
+# of experiments/regression.py (20 seeds, s = 100-3000, whitened [A, b], representatives
+# included): k = 8 was best or tied among k in {1, 8, d, 2d, 4d}. Larger k gives the rows of a
+# far-out cluster a small cost, and those are the rows with high leverage. cps1988 was held out.
 DEFAULT_N_CLUSTERS = 8
 
 # Default sketch size of "approx_leverage": SKETCH_ROWS_PER_FEATURE * n_features rows (at most
-# n_samples). Measured on diamonds (d = 24) and movies (d = 17), 5 seeds: with 20 d rows the
-# approximate leverage scores of every row lie within [0.77, 1.6] times the exact ones for both
-# sketches (10 d: [0.72, 1.8]; d^2: [0.83, 1.3]).
+# n_samples). Measured on diamonds (d = 24), movies (17) and cps1988 (10), 5 seeds, both
+# sketches: with 20 d rows every row's approximate leverage lies within [0.74, 1.58] times the
+# exact one (10 d: [0.70, 1.92]; about d^2 rows: [0.83, 1.3]).
 SKETCH_ROWS_PER_FEATURE = 20
 
 # Rows per chunk when forming S A (bounds the temporaries to about 8 MB for the Gaussian sketch).
@@ -129,7 +129,9 @@ class RegressionFit:
     pilot_coef: Optional[Arr] = None
 
     def __repr__(self) -> str:
-        return f"RegressionFit(method={self.method!r}, n_rows={len(self.indices)}, coef={self.coef!r})"
+        return (
+            f"RegressionFit(method={self.method!r}, n_rows={len(self.indices)}, coef={self.coef!r})"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,10 +184,14 @@ def _check_common(
     return A, b, k, lam, sketch_size, jl_dim, nt
 
 
-def _check_pilot_kind(pilot: Any, lam: Optional[float], method: str, b: Optional[Arr], k: int, d: int) -> None:
+def _check_pilot_kind(
+    pilot: Any, lam: Optional[float], method: str, b: Optional[Arr], k: int, d: int
+) -> None:
     if pilot is None:
         if lam is not None:
-            raise ValueError("lam is used only with pilot_residuals (without a pilot, p does not depend on it)")
+            raise ValueError(
+                "lam is used only with pilot_residuals (without a pilot, p does not depend on it)"
+            )
         return
     if method != "cluster":
         raise ValueError(f"pilot_residuals applies to method='cluster' only, got method={method!r}")
@@ -193,7 +199,10 @@ def _check_pilot_kind(pilot: Any, lam: Optional[float], method: str, b: Optional
         raise ValueError("pilot_residuals needs b")
     if isinstance(pilot, str):
         if pilot != "fit":
-            raise ValueError(f"pilot_residuals={pilot!r} must be None, 'fit', an array of coefficients or a callable")
+            raise ValueError(
+                f"pilot_residuals={pilot!r} must be None, 'fit', an array of coefficients or a "
+                "callable"
+            )
         if k < d:
             raise ValueError(
                 f"pilot_residuals='fit' needs n_clusters >= n_features: n_clusters={k} < {d} "
@@ -265,7 +274,9 @@ def _sketch(A: Arr, kind: str, size: int, rng: np.random.Generator) -> Arr:
     return SA * scale
 
 
-def _approx_leverage(A: Arr, kind: str, size: Optional[int], jl_dim: Optional[int], seed: int) -> Arr:
+def _approx_leverage(
+    A: Arr, kind: str, size: Optional[int], jl_dim: Optional[int], seed: int
+) -> Arr:
     n, d = A.shape
     size = min(n, SKETCH_ROWS_PER_FEATURE * d) if size is None else size
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, SKETCH])))
@@ -276,7 +287,7 @@ def _approx_leverage(A: Arr, kind: str, size: Optional[int], jl_dim: Optional[in
     keep = s > s.max(initial=0.0) * max(SA.shape) * np.finfo(np.float64).eps
     T = Vt[keep].T / s[keep]
     if jl_dim is not None:
-        # Johnson-Lindenstrauss: row norms of A (T G), G Gaussian of shape (rank, jl_dim) / sqrt(jl_dim).
+        # Johnson-Lindenstrauss: row norms of A (T G), G Gaussian (rank, jl_dim) / sqrt(jl_dim).
         T = T @ (rng.standard_normal((T.shape[1], jl_dim)) / np.sqrt(jl_dim))
     Omega = A @ T
     return np.einsum("ij,ij->i", Omega, Omega)
@@ -336,9 +347,10 @@ def approximate_leverage_scores(
     A : ndarray of shape (n_samples, n_features)
     sketch : {"countsketch", "gaussian"}, default="countsketch"
     sketch_size : int, default=None
-        Rows of S; None takes min(n_samples, 20 * n_features). On diamonds (24 columns) and movies
-        (17) every row's estimate was within [0.77, 1.6] times its exact leverage with either
-        sketch (5 seeds); CountSketch's theory asks for O(d^2) rows.
+        Rows of S; None takes min(n_samples, 20 * n_features). With 20 d rows every row's
+        estimate was within [0.78, 1.37] times its exact leverage on diamonds (d = 24) and movies
+        (17), and within [0.74, 1.58] on cps1988 (10), for either sketch (5 seeds each; 10 d
+        rows: [0.70, 1.92]). CountSketch's worst-case theory asks for O(d^2) rows.
     jl_dim : int, default=None
         Width of the Johnson-Lindenstrauss projection; None computes the norms exactly.
     random_state : None, int or numpy Generator, default=None
@@ -354,7 +366,8 @@ def approximate_leverage_scores(
     >>> import numpy as np
     >>> from coresample import regression
     >>> A = np.random.default_rng(0).normal(size=(2000, 5))
-    >>> ratio = regression.approximate_leverage_scores(A, random_state=0) / regression.leverage_scores(A)
+    >>> approx = regression.approximate_leverage_scores(A, random_state=0)
+    >>> ratio = approx / regression.leverage_scores(A)
     >>> bool(0.5 < ratio.min() and ratio.max() < 2.0)
     True
     """
@@ -371,9 +384,12 @@ def approximate_leverage_scores(
 # Clustering coordinates
 
 
-def _clustering_coordinates(A: Arr, b: Optional[Arr], include_target: bool, scaling: str) -> Tuple[Arr, Callable[[Arr], float]]:
+def _clustering_coordinates(
+    A: Arr, b: Optional[Arr], include_target: bool, scaling: str
+) -> Tuple[Arr, Callable[[Arr], float]]:
     """The rows Y to cluster, and w -> L(w)^2, the squared Lipschitz constant of the residual
-    z_e . w (z_e = [a_e, b_e] or a_e) in Y's coordinates: |z_e . w - z_c . w| <= L(w) ||y_e - y_c||."""
+    z_e . w (z_e = [a_e, b_e] or a_e) in Y's coordinates:
+    |z_e . w - z_c . w| <= L(w) ||y_e - y_c||."""
     Z = np.column_stack([A, b]) if include_target and b is not None else A
     if scaling == "whiten":
         # y_e = W^T z_e with W W^T = G^+ for the Gram matrix G = Z^T Z: ||y_e||^2 is the leverage
@@ -417,7 +433,7 @@ def _weighted_lstsq(A: Arr, b: Arr, indices: Arr, weights: Arr, rcond: Optional[
 
 def _probabilities(
     backend: _Backend, A: Arr, b: Optional[Arr], method: str, k: int, include_target: bool,
-    scaling: str, pilot: PilotResiduals, lam: Optional[float], sketch: str,
+    scaling: str, mppc: Any, pilot: PilotResiduals, lam: Optional[float], sketch: str,
     sketch_size: Optional[int], jl_dim: Optional[int], seed: int, n_threads: Optional[int],
 ) -> Tuple[Arr, Optional[Arr], Optional[Arr]]:
     """(p, representatives, pilot_coef) on validated input."""
@@ -432,13 +448,15 @@ def _probabilities(
         return h / h.sum(), None, None
 
     Y, lipschitz2 = _clustering_coordinates(A, b, bool(include_target), scaling)
-    sel = backend.select(Y, 1, n_clusters=k, random_state=seed, n_threads=n_threads)
+    sel = backend.select(
+        Y, 1, n_clusters=k, max_points_per_center=mppc, random_state=seed, n_threads=n_threads
+    )
     reps = sel.representatives
     if pilot is None:
         return sel.probabilities, reps, None
 
     x0 = None
-    if isinstance(pilot, str):  # "fit": least squares on the representatives, weighted by cluster size
+    if isinstance(pilot, str):  # "fit": least squares on the representatives, cluster-size weights
         x0 = _weighted_lstsq(A, b, reps, sel.cluster_weights, None)
     elif not callable(pilot):
         x0 = np.asarray(pilot, dtype=np.float64)
@@ -454,8 +472,8 @@ def _probabilities(
 
 def _row_probabilities(
     backend: _Backend, A: Any, b: Any, *, method: str, n_clusters: Any, include_target: bool,
-    scaling: str, pilot_residuals: PilotResiduals, lam: Any, sketch: str, sketch_size: Any,
-    jl_dim: Any, random_state: Any, n_threads: Any,
+    scaling: str, max_points_per_center: Any, pilot_residuals: PilotResiduals, lam: Any,
+    sketch: str, sketch_size: Any, jl_dim: Any, random_state: Any, n_threads: Any,
 ) -> Arr:
     A, b, k, lam, sketch_size, jl_dim, _ = _check_common(
         A, b, method, n_clusters, scaling, pilot_residuals, lam, sketch, sketch_size, jl_dim,
@@ -463,8 +481,8 @@ def _row_probabilities(
     )
     seed = seed_from_random_state(random_state)
     p, _, _ = _probabilities(
-        backend, A, b, method, k, include_target, scaling, pilot_residuals, lam, sketch,
-        sketch_size, jl_dim, seed, n_threads,
+        backend, A, b, method, k, include_target, scaling, max_points_per_center,
+        pilot_residuals, lam, sketch, sketch_size, jl_dim, seed, n_threads,
     )
     return p
 
@@ -472,8 +490,8 @@ def _row_probabilities(
 def _sample_rows(
     backend: _Backend, A: Any, b: Any, budget: Any, *, method: str, replace: bool,
     include_representatives: bool, n_clusters: Any, include_target: bool, scaling: str,
-    pilot_residuals: PilotResiduals, lam: Any, sketch: str, sketch_size: Any, jl_dim: Any,
-    random_state: Any, n_threads: Any,
+    max_points_per_center: Any, pilot_residuals: PilotResiduals, lam: Any, sketch: str,
+    sketch_size: Any, jl_dim: Any, random_state: Any, n_threads: Any,
 ) -> Tuple[Arr, Arr, RowSample]:
     A, b, k, lam, sketch_size, jl_dim, _ = _check_common(
         A, b, method, n_clusters, scaling, pilot_residuals, lam, sketch, sketch_size, jl_dim,
@@ -484,8 +502,8 @@ def _sample_rows(
     budget = check_int(budget, "budget", 1, None if replace else n)
     seed = seed_from_random_state(random_state)
     p, reps, x0 = _probabilities(
-        backend, A, b, method, k, include_target, scaling, pilot_residuals, lam, sketch,
-        sketch_size, jl_dim, seed, n_threads,
+        backend, A, b, method, k, include_target, scaling, max_points_per_center,
+        pilot_residuals, lam, sketch, sketch_size, jl_dim, seed, n_threads,
     )
     fixed = np.empty(0, dtype=np.int64)
     if reps is not None and include_representatives:
@@ -553,6 +571,7 @@ def row_probabilities(
     n_clusters: int = DEFAULT_N_CLUSTERS,
     include_target: bool = True,
     scaling: str = "whiten",
+    max_points_per_center: Union[int, str, None] = "auto",
     pilot_residuals: PilotResiduals = None,
     lam: Optional[float] = None,
     sketch: str = "countsketch",
@@ -593,7 +612,13 @@ def row_probabilities(
         ||y_e||^2 is the leverage of row e of Z = [A, b] and distances are Mahalanobis distances
         (one Gram matrix, O(n d^2)). "standardize": each column centred and divided by its
         standard deviation (O(n d)). "none": raw columns. On diamonds, standardised clustering
-        had 3-6x the excess residual of whitened clustering (experiments/out/regression.md).
+        had 4-21x the excess residual of whitened clustering at s = 200-5000 rows; on movies and
+        cps1988 the two were within 20% (experiments/out/regression.md).
+    max_points_per_center : int, None or "auto", default="auto"
+        For "cluster": passed to `coresample.select` (fit the centers on a uniform subsample of
+        n_clusters * max_points_per_center rows, then one exact assignment pass; "auto" fits on
+        all rows below n k d = 1e10). 48 made the clustering of diamonds about 10x faster
+        (experiments/out/regression.md has the accuracy it costs).
     pilot_residuals : None, "fit", ndarray of shape (n_features,) or callable, default=None
         None: no pilot (lightweight distribution). "fit": x0 = the least-squares fit on the k
         representatives weighted by their cluster sizes (needs n_clusters >= n_features). An
@@ -643,7 +668,8 @@ def row_probabilities(
     """
     return _row_probabilities(
         _CORE, A, b, method=method, n_clusters=n_clusters, include_target=include_target,
-        scaling=scaling, pilot_residuals=pilot_residuals, lam=lam, sketch=sketch,
+        scaling=scaling, max_points_per_center=max_points_per_center,
+        pilot_residuals=pilot_residuals, lam=lam, sketch=sketch,
         sketch_size=sketch_size, jl_dim=jl_dim, random_state=random_state, n_threads=n_threads,
     )
 
@@ -659,6 +685,7 @@ def sample_rows(
     n_clusters: int = DEFAULT_N_CLUSTERS,
     include_target: bool = True,
     scaling: str = "whiten",
+    max_points_per_center: Union[int, str, None] = "auto",
     pilot_residuals: PilotResiduals = None,
     lam: Optional[float] = None,
     sketch: str = "countsketch",
@@ -674,8 +701,9 @@ def sample_rows(
     include_representatives=True (default) the distinct representatives are taken with
     certainty (weight 1), p is set to 0 on them and renormalised, and the `budget` draws
     estimate the sum over the other rows: the estimate stays unbiased, and a far-out row that
-    k-means++ made a center (cost 0, so a small p) is still in the fit. On diamonds this lowered
-    the excess residual at 3,000 rows from 0.046 to 0.012 with k = 24.
+    k-means++ made a center (cost 0, so a small p) is still in the fit. In a 20-seed pilot study
+    on diamonds (whitened, k = 24, 3,000 rows) this lowered the mean excess residual from 0.046 to
+    0.012.
 
     Parameters
     ----------
@@ -714,7 +742,8 @@ def sample_rows(
     return _sample_rows(
         _CORE, A, b, budget, method=method, replace=replace,
         include_representatives=include_representatives, n_clusters=n_clusters,
-        include_target=include_target, scaling=scaling, pilot_residuals=pilot_residuals, lam=lam,
+        include_target=include_target, scaling=scaling,
+        max_points_per_center=max_points_per_center, pilot_residuals=pilot_residuals, lam=lam,
         sketch=sketch, sketch_size=sketch_size, jl_dim=jl_dim, random_state=random_state,
         n_threads=n_threads,
     )[2]
@@ -771,6 +800,7 @@ def fit(
     n_clusters: int = DEFAULT_N_CLUSTERS,
     include_target: bool = True,
     scaling: str = "whiten",
+    max_points_per_center: Union[int, str, None] = "auto",
     pilot_residuals: PilotResiduals = None,
     lam: Optional[float] = None,
     sketch: str = "countsketch",
@@ -802,7 +832,8 @@ def fit(
     return _fit(
         _CORE, A, b, budget, method=method, replace=replace,
         include_representatives=include_representatives, n_clusters=n_clusters,
-        include_target=include_target, scaling=scaling, pilot_residuals=pilot_residuals, lam=lam,
+        include_target=include_target, scaling=scaling,
+        max_points_per_center=max_points_per_center, pilot_residuals=pilot_residuals, lam=lam,
         sketch=sketch, sketch_size=sketch_size, jl_dim=jl_dim, random_state=random_state,
         n_threads=n_threads,
     )

@@ -7,7 +7,7 @@ the same seed both modules draw the same rows.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -48,6 +48,7 @@ def row_probabilities(
     n_clusters: int = DEFAULT_N_CLUSTERS,
     include_target: bool = True,
     scaling: str = "whiten",
+    max_points_per_center: Union[int, str, None] = "auto",
     pilot_residuals: PilotResiduals = None,
     lam: Optional[float] = None,
     sketch: str = "countsketch",
@@ -60,7 +61,8 @@ def row_probabilities(
     sensitivities from `coresample.reference`; n_threads is ignored)."""
     return _shared._row_probabilities(
         _REFERENCE, A, b, method=method, n_clusters=n_clusters, include_target=include_target,
-        scaling=scaling, pilot_residuals=pilot_residuals, lam=lam, sketch=sketch,
+        scaling=scaling, max_points_per_center=max_points_per_center,
+        pilot_residuals=pilot_residuals, lam=lam, sketch=sketch,
         sketch_size=sketch_size, jl_dim=jl_dim, random_state=random_state, n_threads=n_threads,
     )
 
@@ -76,6 +78,7 @@ def sample_rows(
     n_clusters: int = DEFAULT_N_CLUSTERS,
     include_target: bool = True,
     scaling: str = "whiten",
+    max_points_per_center: Union[int, str, None] = "auto",
     pilot_residuals: PilotResiduals = None,
     lam: Optional[float] = None,
     sketch: str = "countsketch",
@@ -89,7 +92,8 @@ def sample_rows(
     return _shared._sample_rows(
         _REFERENCE, A, b, budget, method=method, replace=replace,
         include_representatives=include_representatives, n_clusters=n_clusters,
-        include_target=include_target, scaling=scaling, pilot_residuals=pilot_residuals, lam=lam,
+        include_target=include_target, scaling=scaling,
+        max_points_per_center=max_points_per_center, pilot_residuals=pilot_residuals, lam=lam,
         sketch=sketch, sketch_size=sketch_size, jl_dim=jl_dim, random_state=random_state,
         n_threads=n_threads,
     )[2]
@@ -118,6 +122,7 @@ def fit(
     n_clusters: int = DEFAULT_N_CLUSTERS,
     include_target: bool = True,
     scaling: str = "whiten",
+    max_points_per_center: Union[int, str, None] = "auto",
     pilot_residuals: PilotResiduals = None,
     lam: Optional[float] = None,
     sketch: str = "countsketch",
@@ -130,7 +135,8 @@ def fit(
     return _shared._fit(
         _REFERENCE, A, b, budget, method=method, replace=replace,
         include_representatives=include_representatives, n_clusters=n_clusters,
-        include_target=include_target, scaling=scaling, pilot_residuals=pilot_residuals, lam=lam,
+        include_target=include_target, scaling=scaling,
+        max_points_per_center=max_points_per_center, pilot_residuals=pilot_residuals, lam=lam,
         sketch=sketch, sketch_size=sketch_size, jl_dim=jl_dim, random_state=random_state,
         n_threads=n_threads,
     )
