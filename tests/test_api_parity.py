@@ -7,9 +7,9 @@ import coresample.reference as reference
 SHARED = [
     "KMeans", "Selection", "Estimate", "CopyWarning", "assign", "estimate", "kmeans_plusplus",
     "sample", "select", "sensitivities", "snap_to_rows", "AdaptiveSelection", "select_adaptive",
-    "estimate_lam", "sample_size", "baselines",
+    "estimate_lam", "sample_size", "baselines", "regression",
 ]
-MODULES = {"baselines"}  # submodules: their own names and signatures are checked in their tests
+MODULES = {"baselines", "regression"}  # submodules: their own names and signatures are checked in their tests
 
 
 def test_same_public_names():

@@ -5,7 +5,7 @@ loss oracle about one representative per cluster, sample rows in proportion to a
 their loss, and weight them so that weighted sums estimate dataset totals without bias.
 `coresample.reference` is a pure NumPy implementation of the same API for cross-checking.
 """
-from . import baselines
+from . import baselines, regression
 from ._adaptive import AdaptiveSelection
 from ._core import simd_level
 from ._results import Selection
@@ -24,7 +24,7 @@ from .snap import snap_to_rows
 __version__ = "0.1.0"
 
 __all__ = [
-    "AdaptiveSelection", "CopyWarning", "baselines", "Estimate", "KMeans", "Selection", "assign", "estimate",
-    "estimate_lam", "kmeans_plusplus", "sample", "sample_size", "select", "select_adaptive",
-    "sensitivities", "simd_level", "snap_to_rows", "__version__",
+    "AdaptiveSelection", "CopyWarning", "Estimate", "KMeans", "Selection", "assign", "baselines",
+    "estimate", "estimate_lam", "kmeans_plusplus", "regression", "sample", "sample_size", "select",
+    "select_adaptive", "sensitivities", "simd_level", "snap_to_rows", "__version__",
 ]

@@ -8,7 +8,7 @@ from .._validation import CopyWarning
 from .._adaptive import AdaptiveSelection
 from ..estimate import Estimate, estimate, sample_size
 from ..hoelder import estimate_lam
-from . import baselines
+from . import baselines, regression
 from .adaptive import select_adaptive
 from .assign import assign
 from .kmeans import KMeans
@@ -19,7 +19,7 @@ from .sensitivity import sensitivities
 from .snap import snap_to_rows
 
 __all__ = [
-    "AdaptiveSelection", "CopyWarning", "baselines", "Estimate", "KMeans", "Selection", "assign", "estimate",
-    "estimate_lam", "kmeans_plusplus", "sample", "sample_size", "select", "select_adaptive",
-    "sensitivities", "snap_to_rows",
+    "AdaptiveSelection", "CopyWarning", "Estimate", "KMeans", "Selection", "assign", "baselines",
+    "estimate", "estimate_lam", "kmeans_plusplus", "regression", "sample", "sample_size", "select",
+    "select_adaptive", "sensitivities", "snap_to_rows",
 ]
