@@ -612,13 +612,13 @@ def row_probabilities(
         ||y_e||^2 is the leverage of row e of Z = [A, b] and distances are Mahalanobis distances
         (one Gram matrix, O(n d^2)). "standardize": each column centred and divided by its
         standard deviation (O(n d)). "none": raw columns. On diamonds, standardised clustering
-        had 4-21x the excess residual of whitened clustering at s = 200-5000 rows; on movies and
-        cps1988 the two were within 20% (experiments/out/regression.md).
+        had 4-21x the mean excess residual of whitened clustering at s = 200-5000 rows; on movies
+        and cps1988 0.9-1.4x (experiments/out/regression.md).
     max_points_per_center : int, None or "auto", default="auto"
         For "cluster": passed to `coresample.select` (fit the centers on a uniform subsample of
         n_clusters * max_points_per_center rows, then one exact assignment pass; "auto" fits on
-        all rows below n k d = 1e10). 48 made the clustering of diamonds about 10x faster
-        (experiments/out/regression.md has the accuracy it costs).
+        all rows below n k d = 1e10). 48 made the whole fit 3.4-5.7x faster on diamonds, movies
+        and cps1988 at about the same accuracy (experiments/out/regression.md).
     pilot_residuals : None, "fit", ndarray of shape (n_features,) or callable, default=None
         None: no pilot (lightweight distribution). "fit": x0 = the least-squares fit on the k
         representatives weighted by their cluster sizes (needs n_clusters >= n_features). An
