@@ -19,6 +19,9 @@ SAMPLE_WITH_REPLACEMENT = 3
 SAMPLE_WITHOUT_REPLACEMENT = 4
 KMEANS_PARALLEL = 5
 ADAPTIVE_ROUNDS = 6  # select_adaptive: the seed of round r is derive_seed(seed, ADAPTIVE_ROUNDS, r)
+# Not a purpose of the counter stream: regression sketches draw from NumPy's PCG64 keyed by
+# SeedSequence([seed, SKETCH]) (coresample/regression.py says why); separate generators, no overlap.
+SKETCH = 6
 
 _U64 = 1 << 64
 

@@ -27,7 +27,7 @@ from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
 
-from ._random import seed_from_random_state
+from ._random import SKETCH, seed_from_random_state
 from ._validation import (
     CopyWarning, check_array, check_choice, check_float, check_int, check_n_clusters,
     check_n_threads, check_sample_size, check_vector,
@@ -45,7 +45,6 @@ SKETCHES = ("countsketch", "gaussian")
 # so it draws from a NumPy Generator keyed by (seed, SKETCH) rather than from the counter stream
 # (Gaussian entries from the counter stream would need a Box-Muller pass in uint64 arithmetic,
 # several times slower than NumPy's ziggurat); both implementations get the same bits.
-SKETCH = 6
 
 # Default n_clusters of the "cluster" method. Chosen on diamonds and movies before the full run
 # of experiments/regression.py (20 seeds, s = 100-3000, whitened [A, b], representatives
