@@ -25,7 +25,7 @@ For each seed and each (embedding, k), the clustering is computed once with core
 steps (KMeans -> snap_to_rows -> assign, as select() runs them) and reused for every Q and
 lambda; a self-check at start-up asserts that this reproduces select()'s selection and estimates.
 
-Run: python3 experiments/loss_estimation.py            (both datasets, 30 seeds: ~15 min, 2 cores)
+Run: python3 experiments/loss_estimation.py            (both datasets, 30 seeds: ~10 min on 2 cores)
      python3 experiments/loss_estimation.py --quick    (smoke run, under a minute once cached)
      python3 experiments/loss_estimation.py --render   (rewrite the docs from the saved results)
 Writes experiments/out/loss_estimation.md and docs/img/loss_estimation_{fmnist,text}.png.
@@ -66,7 +66,9 @@ LAM_DESC = {
             "max |l(c) - l(c')| / ||x_c - x_c'||^2 (no extra queries; coresample's lam='auto' rule)",
     "4x auto": "four times that",
 }
-MAIN_K, MAIN_LAM = 100, "auto"  # the headline setting, fixed before the first full run
+MAIN_K, MAIN_LAM = 100, "auto"
+# coresample's two estimators, then their self-normalised forms (see sensitivity_estimates).
+ESTIMATORS = ("plain", "difference", "plain-sn", "difference-sn")  # the headline setting, fixed before the first full run
 
 
 @dataclass
@@ -143,7 +145,7 @@ def fmnist_task() -> Task:
     return Task(
         name="fmnist", title="Fashion-MNIST", losses=losses, classes=prep["labels"],
         embs={"pca": E, "pca+label": np.ascontiguousarray(np.hstack([E, onehot]))},
-        runs=(("pca", MAIN_K), ("pca", 20), ("pca", 400), ("pca+label", MAIN_K)),
+        runs=(("pca", MAIN_K), ("pca", 20), ("pca", 200), ("pca+label", MAIN_K)),
         Qs=(100, 200, 500, 1000, 2000, 5000, 10000, 20000, 40000),
         facts=[
             "**Data.** The 60,000 Fashion-MNIST training images (Debian `dataset-fashion-mnist`). "
@@ -241,7 +243,11 @@ def lambdas(E, reps, labels, cost, rep_losses, names) -> dict[str, float]:
 
 
 def sensitivity_estimates(losses, reps, labels, cost, lam, Q, replace, seed):
-    """Algorithm 1's steps 3-6 with budget s = Q - k: plain and difference estimates."""
+    """Algorithm 1's steps 3-6 with budget s = Q - k: plain and difference estimates, and their
+    self-normalised (Hajek) forms, which coresample does not offer: the weighted mean
+    sum w l / sum w in place of sum w l / n. Without replacement sum w / n is itself random
+    (relative sd about 1 / sqrt(s)) and that noise enters the plain Horvitz-Thompson total;
+    the ratio cancels it, at a bias of order 1/s."""
     n, k = losses.shape[0], reps.shape[0]
     rep_losses = losses[reps]
     p = cs.sensitivities(cost, labels, rep_losses, lam)
@@ -251,7 +257,10 @@ def sensitivity_estimates(losses, reps, labels, cost, lam, Q, replace, seed):
     cluster_sizes = np.bincount(labels, minlength=k).astype(np.float64)
     diff = cs.estimate(y, w, float(n), replace=replace, control=rep_losses[labels[idx]],
                        control_total=float(cluster_sizes @ rep_losses))
+    g = rep_losses[labels[idx]]
     return {"plain": (plain.mean, plain.ci), "difference": (diff.mean, diff.ci),
+            "plain-sn": (float(w @ y / w.sum()), None),
+            "difference-sn": (float(cluster_sizes @ rep_losses / n + w @ (y - g) / w.sum()), None),
             "n_queries": int(np.union1d(reps, idx).size)}
 
 
@@ -311,7 +320,8 @@ def run_grid(task: Task, seeds: int, lams, log: Callable[[str], None]) -> dict:
     cluster_s = 0.0
 
     def add(key, est, ci, nq):
-        records.setdefault(key, []).append((abs(est - truth) / truth, bool(ci[0] <= truth <= ci[1]), nq))
+        covered = None if ci is None else bool(ci[0] <= truth <= ci[1])
+        records.setdefault(key, []).append((abs(est - truth) / truth, covered, nq))
 
     for seed in range(seeds):
         t_seed = time.perf_counter()
@@ -331,7 +341,7 @@ def run_grid(task: Task, seeds: int, lams, log: Callable[[str], None]) -> dict:
                         if Q < 2 * k:
                             continue
                         r = sensitivity_estimates(losses, reps, labels, cost, lam, Q, replace, seed)
-                        for est in ("plain", "difference"):
+                        for est in ESTIMATORS:
                             add((est, emb, k, name, replace, Q), *r[est], r["n_queries"])
         log(f"  {task.name} seed {seed + 1}/{seeds}: {time.perf_counter() - t_seed:.1f} s")
     return {"records": records, "lam_values": lam_values, "cluster_s": cluster_s}
@@ -384,8 +394,10 @@ def summary(rows) -> dict[str, float]:
 
     err = np.array([r[0] for r in rows])
     half = stats.t.ppf(0.975, err.size - 1) * err.std(ddof=1) / np.sqrt(err.size)
+    covered = [r[1] for r in rows if r[1] is not None]
     return {"mean": float(err.mean()), "half": float(half),
-                "cover": float(np.mean([r[1] for r in rows])), "nq": float(np.mean([r[2] for r in rows]))}
+            "cover": float(np.mean(covered)) if covered else float("nan"),
+            "nq": float(np.mean([r[2] for r in rows]))}
 
 
 def curve(records, method, Qs, emb="-", k=0, lam="-", replace=False) -> dict[int, dict]:
@@ -394,6 +406,25 @@ def curve(records, method, Qs, emb="-", k=0, lam="-", replace=False) -> dict[int
         emb, k, lam = "-", 0, "-"
     keys = [(method, emb, k, lam, replace, Q) for Q in Qs]
     return {key[-1]: summary(records[key]) for key in keys if key in records}
+
+
+def expected_baselines(losses: np.ndarray, classes: np.ndarray, Qs) -> dict[str, dict[int, dict]]:
+    """The baselines' expected mean relative error from their exact variance (no seeds):
+    sqrt(2 / pi) * sd / mean, the mean absolute value of a normal error. Uniform without
+    replacement: var = sigma^2 / Q * (n - Q) / (n - 1); stratified: the same per class with the
+    allocation of stratified_estimate. Read beside the 30-seed means, it shows their noise."""
+    n, mu = losses.shape[0], float(losses.mean())
+    c = np.sqrt(2.0 / np.pi) / mu
+    out: dict[str, dict[int, dict]] = {"uniform": {}, "stratified": {}}
+    for Q in Qs:
+        out["uniform"][Q] = {"mean": c * np.sqrt(losses.var() / Q * (n - Q) / (n - 1))}
+        var = 0.0
+        for cls in np.unique(classes):
+            y = losses[classes == cls]
+            q = max(2, round(Q * y.size / n))
+            var += (y.size / n) ** 2 * y.var() / q * (y.size - q) / (y.size - 1)
+        out["stratified"][Q] = {"mean": c * np.sqrt(var)}
+    return out
 
 
 def queries_for(c: dict[int, dict], target: float) -> str:
@@ -415,9 +446,12 @@ def fmt_err(s: dict | None) -> str:
 
 
 STYLE = {"uniform": ("black", "o"), "stratified": ("tab:gray", "D"),
-         "plain": ("tab:orange", "s"), "difference": ("tab:blue", "^")}
+         "plain": ("tab:orange", "s"), "difference": ("tab:blue", "^"),
+         "plain-sn": ("tab:orange", "x"), "difference-sn": ("tab:blue", "x")}
 LABELS = {"uniform": "uniform", "stratified": "uniform, stratified by class",
-          "plain": "sensitivity, plain estimator", "difference": "sensitivity, difference estimator"}
+          "plain": "sensitivity, plain estimator", "difference": "sensitivity, difference estimator",
+          "plain-sn": "plain, self-normalised (not in coresample)",
+          "difference-sn": "difference, self-normalised (not in coresample)"}
 
 
 def plot(task: Task, res: dict, seeds: int, lams, path: str) -> None:
@@ -425,25 +459,32 @@ def plot(task: Task, res: dict, seeds: int, lams, path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     records, Qs = res["records"], task.Qs
     fig, axes = plt.subplots(2, 2, figsize=(13, 10))
     embs = list(dict(task.runs))
     for ax, emb in zip(axes[0], embs):
-        methods = ("uniform", "stratified", "plain", "difference") if emb.endswith("+label") else (
-            "uniform", "plain", "difference")
-        for method in methods:
+        methods = ("uniform", "stratified") if emb.endswith("+label") else ("uniform",)
+        for method in methods + ESTIMATORS:
             c = curve(records, method, Qs, emb, MAIN_K, MAIN_LAM)
             color, marker = STYLE[method]
+            if method.endswith("-sn"):  # a thin line without error bars, for comparison
+                ax.plot(list(c), [100 * s["mean"] for s in c.values()], color=color, marker=marker,
+                        ls=":", lw=1, label=LABELS[method])
+                continue
             ax.errorbar(list(c), [100 * s["mean"] for s in c.values()],
                         yerr=[100 * s["half"] for s in c.values()],
                         color=color, marker=marker, capsize=3, label=LABELS[method])
+        exp_u = expected_baselines(task.losses, task.classes, Qs)["uniform"]
+        ax.plot(Qs, [100 * exp_u[Q]["mean"] for Q in Qs], color="black", ls="--", lw=0.8,
+                label="uniform, expected (exact variance)")
         for target in (1.0, 5.0):
             ax.axhline(target, color="grey", lw=0.7, ls=":")
-        ax.set_title(f"embedding {emb}, k = {MAIN_K}, lambda = {MAIN_LAM}, without replacement")
+        ax.set_title(f"{emb}, k = {MAIN_K}, lambda = {MAIN_LAM}, without replacement")
         ax.set_ylabel(f"mean relative error, % ({seeds} seeds, 95% CI)")
         ax.set_yscale("log")
-        ax.legend()
+        ax.legend(fontsize=8)
     uni = curve(records, "uniform", Qs)
     ax = axes[1, 0]
     cmap = plt.get_cmap("viridis")
@@ -467,6 +508,14 @@ def plot(task: Task, res: dict, seeds: int, lams, path: str) -> None:
         ax.legend(fontsize=8)
     for ax in axes.flat:
         ax.set_xscale("log")
+        plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")  # not 2 x 10^0
+        # minor labels at 2, 3 and 5 times powers of ten, on the y axis only
+        sparse = matplotlib.ticker.FuncFormatter(
+            lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "235" else "")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(sparse if ax.get_yscale() == "log" else matplotlib.ticker.NullFormatter())
         ax.set_xlabel("oracle queries Q (k representatives included)")
         ax.grid(True, which="both", lw=0.3)
     fig.suptitle(f"{task.title}: estimating a logistic regression's mean cross-entropy over "
@@ -493,27 +542,46 @@ def markdown_section(task: Task, res: dict, seeds: int, lams, img_rel: str) -> l
     add("")
     uni = curve(records, "uniform", Qs)
     strat = curve(records, "stratified", Qs)
+    expected = expected_baselines(task.losses, task.classes, Qs)
+    add(f"Exact relative sd per row (sd / mean of the losses): {task.losses.std() / task.losses.mean():.2f}; "
+        "within classes (proportional allocation), sqrt(sum_c (n_c / n) sd_c^2) / mean = "
+        + "{:.2f}".format(np.sqrt(sum(np.mean(task.classes == c) * task.losses[task.classes == c].var()
+                                      for c in np.unique(task.classes))) / task.losses.mean())
+        + ". The 'uniform, expected' column is uniform sampling's expected mean relative error from "
+        "its exact variance, sqrt(2 / pi) sd / (mean sqrt(Q)) sqrt((n - Q) / (n - 1)) (normal "
+        "approximation; it overstates the error at the smallest Q, where the losses' skew matters), "
+        "no seeds. A mean of 30 absolute errors has a relative standard error of about "
+        "sqrt(pi / 2 - 1) / sqrt(30) = 14%, so the measured means scatter around it by up to ±27%; "
+        "since Q grows like error^-2, a 'Q for 1%' read off a 30-seed curve is uncertain by about "
+        "-40%..+70%.")
+    add("")
     for emb in dict(task.runs):
         pl = curve(records, "plain", Qs, emb, MAIN_K, MAIN_LAM)
         df = curve(records, "difference", Qs, emb, MAIN_K, MAIN_LAM)
+        pl_sn = curve(records, "plain-sn", Qs, emb, MAIN_K, MAIN_LAM)
+        df_sn = curve(records, "difference-sn", Qs, emb, MAIN_K, MAIN_LAM)
         labelled = emb.endswith("+label")
         base = [("uniform", uni)] + ([("stratified", strat)] if labelled else [])
         add(f"**Relative error (%) vs queries: embedding `{emb}`, k = {MAIN_K}, lambda = "
-            f"`{MAIN_LAM}`, without replacement**")
+            f"`{MAIN_LAM}`, without replacement** (the two 'self-norm.' columns: the same samples "
+            "with the weighted mean sum w l / sum w, which coresample does not offer; see the reading)")
         add("")
-        add("| Q | " + " | ".join(b for b, _ in base) + " | sensitivity, plain | sensitivity, "
-            "difference | plain / uniform | difference / uniform | queries used | CI cover: "
-            + ", ".join(b for b, _ in base) + ", plain, difference |")
-        add("|---:|" + "---:|" * (len(base) + 6))
+        add("| Q | uniform, expected | " + " | ".join(b for b, _ in base) + " | sensitivity, plain | "
+            "sensitivity, difference | plain / uniform | difference / uniform | plain, self-norm. | "
+            "difference, self-norm. | queries used | CI cover: " + ", ".join(b for b, _ in base)
+            + ", plain, difference |")
+        add("|---:|" + "---:|" * (len(base) + 9))
         for Q in Qs:
             bs = [c[Q] for _, c in base]
-            cells = " | ".join(fmt_err(b) for b in bs)
+            cells = f"{100 * expected['uniform'][Q]['mean']:.2f} | " + " | ".join(fmt_err(b) for b in bs)
             if Q not in pl:
-                add(f"| {Q:,} | {cells} | – | – | | | | " + ", ".join(f"{b['cover']:.0%}" for b in bs) + " |")
+                add(f"| {Q:,} | {cells} | – | – | | | – | – | | " +
+                    ", ".join(f"{b['cover']:.0%}" for b in bs) + " |")
                 continue
             add(f"| {Q:,} | {cells} | {fmt_err(pl[Q])} | {fmt_err(df[Q])} | "
                 f"{pl[Q]['mean'] / uni[Q]['mean']:.2f} | {df[Q]['mean'] / uni[Q]['mean']:.2f} | "
-                f"{pl[Q]['nq']:,.0f} | " + ", ".join(f"{s['cover']:.0%}" for s in bs + [pl[Q], df[Q]]) + " |")
+                f"{fmt_err(pl_sn[Q])} | {fmt_err(df_sn[Q])} | {pl[Q]['nq']:,.0f} | " +
+                ", ".join(f"{s['cover']:.0%}" for s in bs + [pl[Q], df[Q]]) + " |")
         add("")
 
     add("**Queries needed for 5% and 1% mean relative error** (without replacement; log(error) "
@@ -523,13 +591,19 @@ def markdown_section(task: Task, res: dict, seeds: int, lams, img_rel: str) -> l
     add("| method | embedding | k | lambda | Q for 5% | Q for 1% |")
     add("|---|---|---:|---|---:|---:|")
     add(f"| uniform | – | – | – | {queries_for(uni, 0.05)} | {queries_for(uni, 0.01)} |")
+    add(f"| uniform, expected (exact variance) | – | – | – | {queries_for(expected['uniform'], 0.05)} | "
+        f"{queries_for(expected['uniform'], 0.01)} |")
     add(f"| stratified by class | – | – | – | {queries_for(strat, 0.05)} | {queries_for(strat, 0.01)} |")
-    for est in ("plain", "difference"):
+    add(f"| stratified, expected (exact variance) | – | – | – | {queries_for(expected['stratified'], 0.05)} | "
+        f"{queries_for(expected['stratified'], 0.01)} |")
+    for est in ESTIMATORS:
         for emb, k in task.runs:
-            for lam in lams:
+            # every lambda for the headline (embedding, k); lambda = auto for the other runs
+            for lam in (lams if (emb, k) == task.runs[0] else (MAIN_LAM,)):
                 c = curve(records, est, Qs, emb, k, lam)
                 b = "**" if (emb, k, lam) == (task.main_emb, MAIN_K, MAIN_LAM) else ""
-                add(f"| {b}{est}{b} | {emb} | {k} | {lam} | {queries_for(c, 0.05)} | {queries_for(c, 0.01)} |")
+                add(f"| {b}{est.replace('-sn', ', self-norm.')}{b} | {emb} | {k} | {lam} | "
+                    f"{queries_for(c, 0.05)} | {queries_for(c, 0.01)} |")
     add("")
 
     add("**Every configuration** (without replacement; mean relative error in % ± 95% half-width; "
@@ -541,9 +615,10 @@ def markdown_section(task: Task, res: dict, seeds: int, lams, img_rel: str) -> l
     add("| – | – | – | stratified | " + " | ".join(fmt_err(strat.get(Q)) for Q in Qs) + " |")
     for emb, k in task.runs:
         for lam in lams:
-            for est in ("plain", "difference"):
+            for est in ESTIMATORS:
                 c = curve(records, est, Qs, emb, k, lam)
-                add(f"| {emb} | {k} | {lam} | {est} | " + " | ".join(fmt_err(c.get(Q)) for Q in Qs) + " |")
+                add(f"| {emb} | {k} | {lam} | {est.replace('-sn', ', self-norm.')} | " +
+                    " | ".join(fmt_err(c.get(Q)) for Q in Qs) + " |")
     add("")
 
     emb_r, k_r = task.runs[0]
