@@ -80,11 +80,13 @@ class Selection:
         *,
         representative_losses: Any = None,
         confidence: float = 0.95,
+        self_normalized: bool = False,
     ) -> Estimate:
         """Estimate the mean loss from the losses of the sampled rows (one per entry of indices).
 
         With `representative_losses` (one per cluster) the difference estimator is used:
-        sum_c |C_c| l(r_c) + sum_i w_i (l_i - l(r_{c(i)})).
+        sum_c |C_c| l(r_c) + sum_i w_i (l_i - l(r_{c(i)})). self_normalized: Hajek's ratio form
+        (see `estimate`), usually tighter without replacement.
         """
         u = None if self.sample_weight is None else self.sample_weight[self.indices]
         control, control_total = None, 0.0
@@ -104,6 +106,7 @@ class Selection:
         return estimate(
             losses, self.weights, self.total_weight, replace=self.replace, sample_weight=u,
             control=control, control_total=control_total, confidence=confidence,
+            self_normalized=self_normalized,
         )
 
     @property

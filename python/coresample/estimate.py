@@ -36,6 +36,7 @@ def estimate(
     control: Any = None,
     control_total: float = 0.0,
     confidence: float = 0.95,
+    self_normalized: bool = False,
 ) -> Estimate:
     """Weighted estimate of the mean loss over a dataset from the losses of sampled rows.
 
@@ -61,6 +62,14 @@ def estimate(
         sum_e u_e g(e) over the whole dataset (with `control`).
     confidence : float, default=0.95
         Level of the normal-approximation interval.
+    self_normalized : bool, default=False
+        Hajek's ratio form: the weighted mean sum_i w_i y_i / sum_i w_i (y = l, or l - g with a
+        control) times total_weight, instead of sum_i w_i y_i. Biased by O(1/s) but free of the
+        noise of sum_i w_i, the sample's implied dataset size, which without replacement varies
+        by about 1/sqrt(s) and multiplies the plain estimate (docs/RESULTS.md, a.5: on text losses
+        it cut the error at 2,000 queries from 2.76% to 1.87%). It is exact for constant losses.
+        The variance is the linearised one: the formulas below applied to w_i (y_i - ybar),
+        scaled by (total_weight / sum_i w_i)^2.
 
     Returns
     -------
@@ -84,7 +93,17 @@ def estimate(
     control_total = check_float(control_total, "control_total", -np.inf)
     s = w.shape[0]
     terms = w * y
-    total = control_total + float(terms.sum())
+    scale = 1.0
+    if self_normalized:
+        wsum = float(w.sum())
+        if wsum <= 0:
+            raise ValueError("self_normalized needs weights with a positive sum")
+        ybar = float(terms.sum()) / wsum
+        scale = total_weight / wsum
+        terms = w * (y - ybar)  # the linearised ratio's terms: they sum to 0
+        total = control_total + total_weight * ybar
+    else:
+        total = control_total + float(terms.sum())
     if replace:
         var = float(np.var(s * terms, ddof=1) / s) if s > 1 else np.nan
     else:
@@ -92,6 +111,7 @@ def estimate(
         with np.errstate(divide="ignore", invalid="ignore"):
             pi = np.where(w > 0, u / np.where(w > 0, w, 1.0), 1.0)
         var = float(np.sum((1.0 - np.minimum(pi, 1.0)) * terms**2))
+    var *= scale**2
     mean = total / total_weight
     stderr = float(np.sqrt(var)) / total_weight
     half = NormalDist().inv_cdf(0.5 + confidence / 2.0) * stderr
