@@ -29,6 +29,6 @@ def test_docstring_examples():
 
     import coresample  # noqa: F401  (loads every submodule below)
 
-    for name in ["assign", "estimate", "kmeans", "sampling", "select"]:
+    for name in ["assign", "estimate", "kmeans", "sampling", "select", "adaptive", "hoelder", "regression"]:
         result = doctest.testmod(sys.modules[f"coresample.{name}"])
         assert result.failed == 0 and result.attempted > 0, name
