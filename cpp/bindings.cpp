@@ -12,6 +12,7 @@
 #include "assign.h"
 #include "common.h"
 #include "interrupt.h"
+#include "progress.h"
 #include "kernels/kernels.h"
 #include "kmeans.h"
 #include "parallel.h"
@@ -285,6 +286,32 @@ bool python_interrupt_hook() {
   return r != 0;
 }
 
+// The calling thread's progress callback (a strong reference, or nullptr), set by set_progress.
+// Thread-local, so concurrent calls from several Python threads report to their own callbacks.
+thread_local PyObject* t_progress = nullptr;
+
+// Called by the core on the thread that entered it, with the GIL released. A callback that raises
+// stops the computation: its exception stays set and propagates (see the translator below).
+bool python_progress_hook(const char* phase, index_t done, index_t total) {
+  if (t_progress == nullptr) return false;
+  PyGILState_STATE state = PyGILState_Ensure();
+  PyObject* r = PyObject_CallFunction(t_progress, "sLL", phase, static_cast<long long>(done),
+                                      static_cast<long long>(total));
+  const bool stop = r == nullptr;
+  Py_XDECREF(r);
+  PyGILState_Release(state);
+  return stop;
+}
+
+void set_progress_py(py::object fn) {
+  if (!fn.is_none() && !PyCallable_Check(fn.ptr())) {
+    throw py::type_error("progress callback must be callable or None");
+  }
+  Py_XDECREF(t_progress);
+  t_progress = nullptr;
+  if (!fn.is_none()) t_progress = fn.inc_ref().ptr();
+}
+
 template <class T>
 void def_typed(py::module_& m) {
   m.def("assign", &assign_py<T>, py::arg("X").noconvert(), py::arg("centers").noconvert(),
@@ -316,6 +343,10 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "coresample's private C++ core; use the public coresample package instead.";
 
   set_interrupt_hook(&python_interrupt_hook);
+  set_progress_hook(&python_progress_hook);
+  m.def("set_progress", &set_progress_py, py::arg("callback"),
+        "This thread's progress callback(phase, done, total) for k-means++ centers and Lloyd "
+        "iterations, or None; a callback that raises stops the computation.");
   // Interrupted means the hook saw PyErr_CheckSignals fail: the Python error (KeyboardInterrupt,
   // or whatever the signal handler raised) is already set; keep it, or raise KeyboardInterrupt.
   py::register_exception_translator([](std::exception_ptr p) {

@@ -9,6 +9,7 @@
 #include "assign.h"
 #include "blocks.h"
 #include "interrupt.h"
+#include "progress.h"
 #include "kernels/kernels.h"
 
 namespace coresample {
@@ -142,6 +143,7 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
     }
     std::copy(new_centers.begin(), new_centers.end(), centers);
     n_iter = it + 1;
+    report_progress("lloyd", n_iter, max_iter);
     if (shift <= tol) break;
   }
 

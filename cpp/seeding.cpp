@@ -10,6 +10,7 @@
 #include "interrupt.h"
 #include "kernels/kernels.h"
 #include "parallel.h"
+#include "progress.h"
 #include "rng.h"
 
 namespace coresample {
@@ -156,6 +157,7 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
   std::vector<double> block_pot(static_cast<size_t>(L * nb));  // [trial][block]
   for (index_t c = 1; c < k; ++c) {
     check_interrupt();
+    report_progress("k-means++", c, k);
     const BlockedCdf cdf(D.data(), n, block_total);
     const double total = cdf.total();
     for (index_t j = 0; j < L; ++j) {

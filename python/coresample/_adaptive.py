@@ -23,6 +23,7 @@ from typing import Any, Callable, List, Optional
 
 import numpy as np
 
+from ._progress import make_callback
 from ._random import ADAPTIVE_ROUNDS, derive_seed, seed_from_random_state
 from ._results import Selection
 from ._validation import (
@@ -106,6 +107,34 @@ def run_select_adaptive(
     sample_weight: Any,
     random_state: Any,
     n_threads: Any,
+    progress: Any = None,
+    **select_kw: Any,
+) -> AdaptiveSelection:
+    callback = make_callback(progress)  # one reporter for all rounds (one set of bars)
+    try:
+        return _run(select, sample, X, budget, n_clusters=n_clusters, score_fn=score_fn,
+                    warm_start=warm_start, rounds=rounds, sample_weight=sample_weight,
+                    random_state=random_state, n_threads=n_threads, callback=callback, **select_kw)
+    finally:
+        close = getattr(callback, "close", None)
+        if callable(close):
+            close()
+
+
+def _run(
+    select: Callable[..., Selection],
+    sample: Callable[..., Any],
+    X: Any,
+    budget: Any,
+    *,
+    n_clusters: Any,
+    score_fn: Callable[[Arr, Arr], Any],
+    warm_start: Any,
+    rounds: Any,
+    sample_weight: Any,
+    random_state: Any,
+    n_threads: Any,
+    callback: Any,
     **select_kw: Any,
 ) -> AdaptiveSelection:
     X = check_array(X)
@@ -136,11 +165,13 @@ def run_select_adaptive(
     for r in range(1, rounds + 1):
         so_far = np.concatenate(chosen)
         so_far_w = np.concatenate(weights)
+        if callback is not None:
+            callback("round", r - 1, rounds)
         oracle = _Oracle(score_fn(so_far, so_far_w), n)
         calls += 1
         sel = select(X, sizes[r], n_clusters=n_clusters, loss_fn=oracle, replace=False,
                      sample_weight=left, random_state=derive_seed(seed, ADAPTIVE_ROUNDS, r),
-                     n_threads=n_threads, **select_kw)
+                     n_threads=n_threads, progress=callback, **select_kw)
         queries += oracle.queries
         selections.append(sel)
         chosen.append(sel.indices)

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional, Tuple, Type
 
 import numpy as np
 
+from ._progress import reporting
 from ._random import seed_from_random_state
 from ._results import Selection
 from ._validation import (
@@ -33,6 +34,8 @@ class Backend:
     snap: Callable[[Arr, Arr, Arr, int], Arr]
     sensitivities: Callable[..., Arr]
     sample: Callable[[Arr, int, int, bool, int], Tuple[Arr, Arr]]
+    # Routes the C++ loops' progress reports to a callback (None: the reference has no C++ loops).
+    set_progress: Optional[Callable[[Any], None]] = None
 
 
 # select()'s "auto" clustering: above AUTO_LARGE_WORK = n * k * d (a full-data fit of 20 Lloyd
@@ -86,6 +89,41 @@ def run_select(
     max_points_per_center: Any,
     random_state: Any,
     n_threads: Any,
+    progress: Any = None,
+) -> Selection:
+    with reporting(progress, backend.set_progress) as report:
+        return _run_select(
+            backend, X, budget, n_clusters=n_clusters, z=z, lam=lam, loss_fn=loss_fn,
+            replace=replace, sample_weight=sample_weight, method=method, estimator=estimator,
+            init=init, max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
+            random_state=random_state, n_threads=n_threads, report=report or _silent,
+        )
+
+
+def _silent(phase: str, done: int, total: int) -> None:
+    pass
+
+
+def _run_select(
+    backend: Backend,
+    X: Any,
+    budget: Any,
+    *,
+    n_clusters: Any,
+    z: Any,
+    lam: Any,
+    loss_fn: Optional[Callable[[Arr], Any]],
+    replace: bool,
+    sample_weight: Any,
+    method: str,
+    estimator: str,
+    init: Any,
+    max_iter: Any,
+    tol: Any,
+    max_points_per_center: Any,
+    random_state: Any,
+    n_threads: Any,
+    report: Callable[[str, int, int], None],
 ) -> Selection:
     X = check_array(X)
     n = X.shape[0]
@@ -119,7 +157,9 @@ def run_select(
     reps = backend.snap(X_fit, km.cluster_centers_, fit_labels, nt)
     if rows is not None:
         reps = rows[reps]
+    report("assign", 0, 1)
     labels, cost, phi = backend.assign(X, X[reps], z, u, nt)
+    report("assign", 1, 1)
     cluster_weights = np.bincount(labels, weights=u, minlength=k).astype(np.float64)
     total_weight = float(n if u is None else u.sum())
 
@@ -128,7 +168,9 @@ def run_select(
     rep_losses = None
     if loss_fn is not None:
         distinct = np.unique(reps)
+        report("oracle", 0, 2)  # 1: the representatives, 2: the sampled rows
         known.update(zip(distinct.tolist(), _query(loss_fn, distinct).tolist()))
+        report("oracle", 1, 2)
         rep_losses = np.array([known[r] for r in reps.tolist()])
         if lam_auto:  # no extra queries: the representatives' losses are known now
             lam = estimate_lam(X[reps], rep_losses, z)
@@ -136,7 +178,9 @@ def run_select(
     # 4. Sensitivities and the sample.
     p = backend.sensitivities(cost, labels, rep_losses, lam, u, method=method, n_clusters=k)
     check_sample_size(budget, p, replace, "budget")
+    report("sample", 0, 1)
     indices, weights = backend.sample(p, budget, seed, replace, nt)
+    report("sample", 1, 1)
     if u is not None:
         weights = weights * u[indices]
 
@@ -146,6 +190,7 @@ def run_select(
         fresh = np.setdiff1d(np.unique(indices), np.fromiter(known, dtype=np.int64, count=len(known)))
         if fresh.size:
             known.update(zip(fresh.tolist(), _query(loss_fn, fresh).tolist()))
+        report("oracle", 2, 2)
         losses = np.array([known[i] for i in indices.tolist()])
         control = control_total = None
         if estimator == "difference":

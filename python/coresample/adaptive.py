@@ -29,6 +29,7 @@ def select_adaptive(
     max_points_per_center: Union[int, str, None] = "auto",
     random_state: Any = None,
     n_threads: Optional[int] = None,
+    progress: Any = None,
 ) -> AdaptiveSelection:
     """Choose `budget` distinct rows in rounds: uniform first, then by the user's model's losses.
 
@@ -63,8 +64,9 @@ def select_adaptive(
     rounds : int, default=1
         Rounds of scoring and sensitivity sampling after the warm start; the rest of the budget is
         split evenly between them.
-    z, lam, sample_weight, method, estimator, init, max_iter, tol, max_points_per_center, n_threads
-        As in `select` (applied in every round).
+    z, lam, sample_weight, method, estimator, init, max_iter, tol, max_points_per_center, n_threads,
+    progress
+        As in `select` (applied in every round; progress also reports "round").
     random_state : None, int or numpy Generator, default=None
         One seed for the whole run; round r uses a seed derived from it (stream 6,
         docs/ARCHITECTURE.md section 2).
@@ -89,7 +91,7 @@ def select_adaptive(
     return run_select_adaptive(
         select, sample, X, budget, n_clusters=n_clusters, score_fn=score_fn,
         warm_start=warm_start, rounds=rounds, sample_weight=sample_weight,
-        random_state=random_state, n_threads=n_threads, z=z, lam=lam, method=method,
-        estimator=estimator, init=init, max_iter=max_iter, tol=tol,
+        random_state=random_state, n_threads=n_threads, progress=progress, z=z, lam=lam,
+        method=method, estimator=estimator, init=init, max_iter=max_iter, tol=tol,
         max_points_per_center=max_points_per_center,
     )

@@ -5,6 +5,7 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
+from . import _core
 from ._algorithm import Backend, run_select
 from ._results import Selection
 from .assign import assign_rows
@@ -14,7 +15,8 @@ from .sensitivity import sensitivities
 from .snap import snap_rows
 
 _BACKEND = Backend(
-    kmeans=KMeans, assign=assign_rows, snap=snap_rows, sensitivities=sensitivities, sample=sample_rows
+    kmeans=KMeans, assign=assign_rows, snap=snap_rows, sensitivities=sensitivities,
+    sample=sample_rows, set_progress=_core.set_progress,
 )
 
 
@@ -36,6 +38,7 @@ def select(
     max_points_per_center: Union[int, str, None] = "auto",
     random_state: Any = None,
     n_threads: Optional[int] = None,
+    progress: Any = None,
 ) -> Selection:
     """Pick a small, weighted, representative subset of the rows of X.
 
@@ -97,6 +100,10 @@ def select(
         One seed drives seeding, subsampling and sampling (separate streams).
     n_threads : int, default=None
         Threads; None uses all cores. The output is bit-identical for any value.
+    progress : None, bool or callable, default=None
+        True: a tqdm bar per phase (if tqdm is installed; else lines on stderr); a callable is
+        called as progress(phase, done, total) from the calling thread (k-means++ centers and
+        Lloyd iterations from the core, then assign, oracle, sample). Raising in it stops the call.
 
     Returns
     -------
@@ -117,5 +124,5 @@ def select(
         _BACKEND, X, budget, n_clusters=n_clusters, z=z, lam=lam, loss_fn=loss_fn,
         replace=replace, sample_weight=sample_weight, method=method, estimator=estimator,
         init=init, max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
-        random_state=random_state, n_threads=n_threads,
+        random_state=random_state, n_threads=n_threads, progress=progress,
     )

@@ -29,12 +29,13 @@ def select_adaptive(
     max_points_per_center: Union[int, str, None] = "auto",
     random_state: Any = None,
     n_threads: Optional[int] = None,
+    progress: Any = None,
 ) -> AdaptiveSelection:
     """Pure NumPy counterpart of `coresample.select_adaptive` (n_threads is ignored)."""
     return run_select_adaptive(
         select, sample, X, budget, n_clusters=n_clusters, score_fn=score_fn,
         warm_start=warm_start, rounds=rounds, sample_weight=sample_weight,
-        random_state=random_state, n_threads=n_threads, z=z, lam=lam, method=method,
-        estimator=estimator, init=init, max_iter=max_iter, tol=tol,
+        random_state=random_state, n_threads=n_threads, progress=progress, z=z, lam=lam,
+        method=method, estimator=estimator, init=init, max_iter=max_iter, tol=tol,
         max_points_per_center=max_points_per_center,
     )

@@ -47,11 +47,13 @@ def select(
     max_points_per_center: Union[int, str, None] = "auto",
     random_state: Any = None,
     n_threads: Optional[int] = None,
+    progress: Any = None,
 ) -> Selection:
-    """Pure NumPy counterpart of `coresample.select` (float64 clustering; n_threads is ignored)."""
+    """Pure NumPy counterpart of `coresample.select` (float64 clustering; n_threads is ignored; progress reports the Python-level phases only)."""
     return run_select(
         _BACKEND, X, budget, n_clusters=n_clusters, z=z, lam=lam, loss_fn=loss_fn,
         replace=replace, sample_weight=sample_weight, method=method, estimator=estimator,
         init=init, max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
         random_state=random_state, n_threads=n_threads,
+        progress=progress,
     )
