@@ -4,6 +4,7 @@ numpy is the only hard dependency: pyarrow (parquet) and tqdm (progress bars) ar
 lazily, and a missing one gives an `InputError` that says what to install. Nothing here writes
 to stdout; progress goes to stderr.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,7 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self._t0 = time.perf_counter()
         try:
-            import tqdm  # noqa: F401
+            import tqdm
 
             self._tqdm: Any = tqdm.tqdm
         except ImportError:
@@ -48,7 +49,11 @@ class Progress:
 
     def message(self, text: str) -> None:
         if not self.quiet:
-            print(f"[coresample {time.perf_counter() - self._t0:7.2f}s] {text}", file=self.stream, flush=True)
+            print(
+                f"[coresample {time.perf_counter() - self._t0:7.2f}s] {text}",
+                file=self.stream,
+                flush=True,
+            )
 
     @contextmanager
     def phase(self, name: str, detail: str = "") -> Iterator[Dict[str, str]]:
@@ -61,8 +66,10 @@ class Progress:
         end = f", {info['done']}" if info["done"] else ""
         self.message(f"{name}: done in {time.perf_counter() - t:.2f} s{end}")
 
-    def iterate(self, items: Iterable[Any], total: int, desc: str, unit: str = "it") -> Iterable[Any]:
-        """A tqdm bar over `items` on stderr when tqdm is installed (and not quiet); else `items`."""
+    def iterate(
+        self, items: Iterable[Any], total: int, desc: str, unit: str = "it"
+    ) -> Iterable[Any]:
+        """A tqdm bar over `items` on stderr when tqdm is installed and not quiet; else `items`."""
         if self.quiet or self._tqdm is None or total <= 1:
             return items
         return self._tqdm(items, total=total, desc=desc, unit=unit, file=self.stream, leave=False)
@@ -75,7 +82,7 @@ class Progress:
 def _need_pyarrow(what: str) -> Any:
     try:
         import pyarrow
-        import pyarrow.parquet  # noqa: F401
+        import pyarrow.parquet
     except ImportError:
         raise InputError(
             f"{what} needs pyarrow, which is not installed; install it with "
@@ -88,7 +95,9 @@ def _check_embedding_array(X: Any, source: str) -> np.ndarray:
     if not isinstance(X, np.ndarray):
         raise InputError(f"{source}: expected an array, got {type(X).__name__}")
     if X.ndim != 2:
-        raise InputError(f"{source}: embeddings must be 2-D (n_samples, n_features), got shape {X.shape}")
+        raise InputError(
+            f"{source}: embeddings must be 2-D (n_samples, n_features), got shape {X.shape}"
+        )
     if X.dtype.kind != "f":
         raise InputError(
             f"{source}: embeddings must have a float dtype (float32 or float64; float16 is "
@@ -121,11 +130,14 @@ def _load_npz(path: str, key: Optional[str]) -> np.ndarray:
             if key is None:
                 if len(names) != 1:
                     raise InputError(
-                        f"{path}: holds {len(names)} arrays ({', '.join(names) or 'none'}); pick one with --key"
+                        f"{path}: holds {len(names)} arrays ({', '.join(names) or 'none'}); "
+                        "pick one with --key"
                     )
                 key = names[0]
             if key not in names:
-                raise InputError(f"{path}: no array named {key!r} (it holds {', '.join(names) or 'none'})")
+                raise InputError(
+                    f"{path}: no array named {key!r} (it holds {', '.join(names) or 'none'})"
+                )
             return archive[key]
     except (ValueError, OSError) as exc:
         if isinstance(exc, InputError):
@@ -151,7 +163,7 @@ def _load_shards(folder: str, progress: Progress) -> np.ndarray:
     X = np.empty((n, first.shape[1]), dtype=first.dtype)
     start = 0
     for shard in progress.iterate(shards, len(shards), "load shards", "shard"):
-        X[start:start + shard.shape[0]] = shard
+        X[start : start + shard.shape[0]] = shard
         start += shard.shape[0]
     return X
 
@@ -166,8 +178,13 @@ def _load_parquet(path: str, column: Optional[str], progress: Progress) -> np.nd
         raise InputError(f"{path}: not a readable parquet file ({exc})") from None
     schema = pf.schema_arrow
     if column is None:
-        lists = [f.name for f in schema if pa.types.is_list(f.type) or pa.types.is_fixed_size_list(f.type)
-                 or pa.types.is_large_list(f.type)]
+        lists = [
+            f.name
+            for f in schema
+            if pa.types.is_list(f.type)
+            or pa.types.is_fixed_size_list(f.type)
+            or pa.types.is_large_list(f.type)
+        ]
         if len(lists) != 1:
             raise InputError(
                 f"{path}: {len(lists)} list columns ({', '.join(lists) or 'none'}); name the "
@@ -177,10 +194,18 @@ def _load_parquet(path: str, column: Optional[str], progress: Progress) -> np.nd
     if column not in schema.names:
         raise InputError(f"{path}: no column {column!r} (columns: {', '.join(schema.names)})")
     ftype = schema.field(column).type
-    if not (pa.types.is_list(ftype) or pa.types.is_fixed_size_list(ftype) or pa.types.is_large_list(ftype)):
-        raise InputError(f"{path}: column {column!r} has type {ftype}; expected a list of floats per row")
+    if not (
+        pa.types.is_list(ftype)
+        or pa.types.is_fixed_size_list(ftype)
+        or pa.types.is_large_list(ftype)
+    ):
+        raise InputError(
+            f"{path}: column {column!r} has type {ftype}; expected a list of floats per row"
+        )
     if not pa.types.is_floating(ftype.value_type):
-        raise InputError(f"{path}: column {column!r} holds {ftype.value_type} values; expected floats")
+        raise InputError(
+            f"{path}: column {column!r} holds {ftype.value_type} values; expected floats"
+        )
     n = pf.metadata.num_rows
     if n == 0:
         raise InputError(f"{path}: no rows")
@@ -191,27 +216,38 @@ def _load_parquet(path: str, column: Optional[str], progress: Progress) -> np.nd
         col = pf.read_row_group(g, columns=[column]).column(0).combine_chunks()
         if col.null_count:
             raise InputError(f"{path}: column {column!r} has null rows")
-        lengths = np.diff(np.asarray(col.offsets)) if not pa.types.is_fixed_size_list(ftype) else None
+        lengths = (
+            np.diff(np.asarray(col.offsets)) if not pa.types.is_fixed_size_list(ftype) else None
+        )
         flat = col.flatten().to_numpy(zero_copy_only=False)
         d = ftype.list_size if lengths is None else (int(lengths[0]) if len(lengths) else 0)
         if lengths is not None and len(lengths) and np.any(lengths != d):
             bad = start + int(np.argmax(lengths != d))
-            raise InputError(f"{path}: column {column!r}: row {bad} has {int(lengths[bad - start])} values, "
-                             f"row 0 of the group has {d}; all rows need the same length")
+            raise InputError(
+                f"{path}: column {column!r}: row {bad} has {int(lengths[bad - start])} values, "
+                f"row 0 of the group has {d}; all rows need the same length"
+            )
         if X is None:
             if d == 0:
                 raise InputError(f"{path}: column {column!r} holds empty lists")
             X = np.empty((n, d), dtype=np.float32)
         elif d != X.shape[1] and len(col):
-            raise InputError(f"{path}: column {column!r}: rows of length {d} after rows of length {X.shape[1]}")
-        X[start:start + len(col)] = flat.reshape(len(col), d)
+            raise InputError(
+                f"{path}: column {column!r}: rows of length {d} after rows of length {X.shape[1]}"
+            )
+        X[start : start + len(col)] = flat.reshape(len(col), d)
         start += len(col)
     assert X is not None
     return X
 
 
-def load_embeddings(path: str, *, key: Optional[str] = None, column: Optional[str] = None,
-                    progress: Optional[Progress] = None) -> np.ndarray:
+def load_embeddings(
+    path: str,
+    *,
+    key: Optional[str] = None,
+    column: Optional[str] = None,
+    progress: Optional[Progress] = None,
+) -> np.ndarray:
     """Read an embedding matrix for `coresample select`.
 
     Parameters
@@ -253,8 +289,10 @@ def load_embeddings(path: str, *, key: Optional[str] = None, column: Optional[st
             elif ext in (".parquet", ".pq"):
                 X = _load_parquet(path, column, progress)
             else:
-                raise InputError(f"{path}: unknown input format {ext or '(no extension)'!r}; "
-                                 "expected .npy, .npz, .parquet or a folder of .npy shards")
+                raise InputError(
+                    f"{path}: unknown input format {ext or '(no extension)'!r}; "
+                    "expected .npy, .npz, .parquet or a folder of .npy shards"
+                )
         except PermissionError as exc:
             raise InputError(f"{path}: {exc.strerror}") from None
     _check_embedding_array(X, path)
@@ -272,8 +310,10 @@ def load_losses(path: str, n_samples: int) -> np.ndarray:
     if losses.ndim == 2 and losses.shape[1] == 1:
         losses = losses[:, 0]
     if losses.ndim != 1 or losses.shape[0] != n_samples:
-        raise InputError(f"{path}: losses must have shape ({n_samples},) to match the embeddings, "
-                         f"got {losses.shape}")
+        raise InputError(
+            f"{path}: losses must have shape ({n_samples},) to match the embeddings, "
+            f"got {losses.shape}"
+        )
     if losses.dtype.kind not in "fiu":
         raise InputError(f"{path}: losses must be numbers, got dtype {losses.dtype}")
     return losses
@@ -292,14 +332,16 @@ def _estimate_fields(sel: Any) -> Dict[str, Any]:
     return out
 
 
-def selection_metadata(sel: Any, n_samples: int, n_features: int, params: Dict[str, Any]) -> Dict[str, Any]:
+def selection_metadata(
+    sel: Any, n_samples: int, n_features: int, params: Dict[str, Any]
+) -> Dict[str, Any]:
     """The scalars of a selection and the parameters that made it, JSON-ready."""
     meta: Dict[str, Any] = {
         "n_samples": int(n_samples),
         "n_features": int(n_features),
-        "budget": int(len(sel.indices)),
+        "budget": len(sel.indices),
         "n_distinct": int(np.unique(sel.indices).size),
-        "n_clusters": int(len(sel.representatives)),
+        "n_clusters": len(sel.representatives),
         "inertia": float(sel.inertia),
         "total_weight": float(sel.total_weight),
         "lam": float(sel.lam) if sel.lam is not None else None,
@@ -310,7 +352,9 @@ def selection_metadata(sel: Any, n_samples: int, n_features: int, params: Dict[s
     return meta
 
 
-def write_npz(path: str, sel: Any, meta: Dict[str, Any], *, probabilities: bool, labels: bool) -> None:
+def write_npz(
+    path: str, sel: Any, meta: Dict[str, Any], *, probabilities: bool, labels: bool
+) -> None:
     """Write the selection as an uncompressed .npz (schema in `coresample select --help`)."""
     arrays: Dict[str, Any] = {
         "indices": sel.indices,

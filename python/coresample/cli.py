@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 an input or data error (missing file, wrong shape or dt
 budget out of range), reported as one line `coresample: error: ...` on stderr (`--debug` shows
 the traceback); 2 bad command-line arguments (argparse); 130 interrupted by Ctrl-C.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,7 +61,9 @@ def _lam(value: str) -> Any:
     try:
         lam = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'auto', got {value!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a number >= 0 or 'auto', got {value!r}"
+        ) from None
     if not lam >= 0 or lam == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'auto', got {value!r}")
     return lam
@@ -77,51 +80,93 @@ def _positive_int(value: str) -> int:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coresample", description=__doc__,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="coresample", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{select,info,demo}")
 
-    sel = sub.add_parser("select", help="select a weighted subset of an embedding file",
-                         description=SELECT_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sel = sub.add_parser(
+        "select",
+        help="select a weighted subset of an embedding file",
+        description=SELECT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sel.add_argument("emb", metavar="EMB", help=".npy, .npz, .parquet or a folder of .npy shards")
     sel.add_argument("--budget", "-b", type=_positive_int, required=True, help="sampled rows s")
-    sel.add_argument("--clusters", "-k", type=_positive_int, required=True, help="number of clusters k")
+    sel.add_argument(
+        "--clusters", "-k", type=_positive_int, required=True, help="number of clusters k"
+    )
     sel.add_argument("--out", "-o", required=True, help="output file: .npz or .parquet")
     sel.add_argument("--loss-file", metavar="L", help=".npy of per-row losses (the oracle)")
     sel.add_argument("--key", help="array name inside a .npz input")
     sel.add_argument("--column", help="embedding column of a parquet input")
-    sel.add_argument("--z", type=float, default=2.0, help="cost exponent (2 k-means, 1 k-median; default 2)")
-    sel.add_argument("--lam", type=_lam, default=1.0,
-                     help="Hoelder constant >= 0, or 'auto' (needs --loss-file; default 1)")
-    sel.add_argument("--replace", action=argparse.BooleanOptionalAction, default=True,
-                     help="i.i.d. draws (--replace, default) or distinct rows (--no-replace)")
-    sel.add_argument("--method", choices=["lightweight", "coreset"], default="lightweight",
-                     help="distribution without an oracle (default lightweight)")
-    sel.add_argument("--estimator", choices=["plain", "difference"], default="plain",
-                     help="estimator with --loss-file (difference needs it; default plain)")
+    sel.add_argument(
+        "--z", type=float, default=2.0, help="cost exponent (2 k-means, 1 k-median; default 2)"
+    )
+    sel.add_argument(
+        "--lam",
+        type=_lam,
+        default=1.0,
+        help="Hoelder constant >= 0, or 'auto' (needs --loss-file; default 1)",
+    )
+    sel.add_argument(
+        "--replace",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="i.i.d. draws (--replace, default) or distinct rows (--no-replace)",
+    )
+    sel.add_argument(
+        "--method",
+        choices=["lightweight", "coreset"],
+        default="lightweight",
+        help="distribution without an oracle (default lightweight)",
+    )
+    sel.add_argument(
+        "--estimator",
+        choices=["plain", "difference"],
+        default="plain",
+        help="estimator with --loss-file (difference needs it; default plain)",
+    )
     sel.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    sel.add_argument("--threads", type=_positive_int, default=None,
-                     help="threads (default: all cores, the OpenMP default)")
-    sel.add_argument("--save-probabilities", action="store_true",
-                     help="also store p for every row in a .npz output (n_samples floats)")
-    sel.add_argument("--save-labels", action="store_true",
-                     help="also store every row's cluster label in a .npz output")
+    sel.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="threads (default: all cores, the OpenMP default)",
+    )
+    sel.add_argument(
+        "--save-probabilities",
+        action="store_true",
+        help="also store p for every row in a .npz output (n_samples floats)",
+    )
+    sel.add_argument(
+        "--save-labels",
+        action="store_true",
+        help="also store every row's cluster label in a .npz output",
+    )
     sel.add_argument("--json", action="store_true", help="print the summary as JSON")
     sel.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     sel.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sel.set_defaults(subparser=sel)
 
-    info = sub.add_parser("info", help="version, SIMD kernel, threads and OpenMP runtime",
-                          description="Print the version, SIMD kernel in use, threads and OpenMP runtime.")
+    info = sub.add_parser(
+        "info",
+        help="version, SIMD kernel, threads and OpenMP runtime",
+        description="Print the version, SIMD kernel in use, threads and OpenMP runtime.",
+    )
     info.add_argument("--json", action="store_true", help="print a JSON object")
 
-    demo = sub.add_parser("demo", help="select from a built-in synthetic dataset and check the estimate")
+    demo = sub.add_parser(
+        "demo", help="select from a built-in synthetic dataset and check the estimate"
+    )
     demo.add_argument("--n", type=int, default=20000, help="rows (default 20000)")
     demo.add_argument("--d", type=int, default=32, help="features (default 32)")
     demo.add_argument("--clusters", type=int, default=50, help="k (default 50)")
     demo.add_argument("--budget", type=int, default=300, help="sampled rows (default 300)")
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--repeats", type=int, default=20, help="seeds in the comparison (default 20)")
+    demo.add_argument(
+        "--repeats", type=int, default=20, help="seeds in the comparison (default 20)"
+    )
     return parser
 
 
@@ -172,16 +217,25 @@ def _run_info(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2))
         return 0
     runtime = ", ".join(info["openmp_runtime_paths"]) or (
-        "not found in /proc/self/maps" if info["openmp"] else "-")
+        "not found in /proc/self/maps" if info["openmp"] else "-"
+    )
     lines = [
         ("coresample", info["version"]),
-        ("SIMD kernel", info["simd_level"] + (f" (CORESAMPLE_SIMD={info['CORESAMPLE_SIMD']})"
-                                               if info["CORESAMPLE_SIMD"] else "")),
+        (
+            "SIMD kernel",
+            info["simd_level"]
+            + (f" (CORESAMPLE_SIMD={info['CORESAMPLE_SIMD']})" if info["CORESAMPLE_SIMD"] else ""),
+        ),
         ("SIMD available", ", ".join(info["available_simd_levels"])),
         ("OpenMP", "yes" if info["openmp"] else "no (single-threaded build)"),
         ("OpenMP runtime", runtime),
-        ("threads", f"{info['threads']} (OMP_NUM_THREADS={info['OMP_NUM_THREADS'] or 'unset'}, "
-                    f"{info['cpu_count']} CPUs)"),
+        (
+            "threads",
+            (
+                f"{info['threads']} (OMP_NUM_THREADS={info['OMP_NUM_THREADS'] or 'unset'}, "
+                f"{info['cpu_count']} CPUs)"
+            ),
+        ),
         ("numpy", info["numpy"]),
         ("python", f"{info['python']} on {info['platform']}"),
         ("pyarrow", info["pyarrow"] or "not installed (parquet input/output unavailable)"),
@@ -193,8 +247,10 @@ def _run_info(args: argparse.Namespace) -> int:
 
 
 def _summary(meta: Dict[str, Any], out: str) -> str:
-    text = (f"selected {meta['budget']} rows ({meta['n_distinct']} distinct) of "
-            f"{meta['n_samples']} x {meta['n_features']} with k={meta['n_clusters']} -> {out}")
+    text = (
+        f"selected {meta['budget']} rows ({meta['n_distinct']} distinct) of "
+        f"{meta['n_samples']} x {meta['n_features']} with k={meta['n_clusters']} -> {out}"
+    )
     if meta.get("estimate") is not None:
         text += f"; mean loss {meta['estimate']:.6g}"
         if meta.get("stderr") is not None:
@@ -220,8 +276,15 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
     import coresample
 
-    from ._io import InputError, Progress, load_embeddings, load_losses, selection_metadata, write_npz, \
-        write_parquet
+    from ._io import (
+        InputError,
+        Progress,
+        load_embeddings,
+        load_losses,
+        selection_metadata,
+        write_npz,
+        write_parquet,
+    )
 
     progress = Progress(quiet=args.quiet)
     try:
@@ -245,30 +308,66 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
                 # select calls the oracle twice: for the representatives once clustering is
                 # done, then for the sampled rows; that marks the phases for the user.
                 phases.append("q")
-                progress.message("cluster: done; querying representatives' losses" if len(phases) == 1
-                                 else f"sample: done; reading {len(rows)} sampled rows' losses")
+                progress.message(
+                    "cluster: done; querying representatives' losses"
+                    if len(phases) == 1
+                    else f"sample: done; reading {len(rows)} sampled rows' losses"
+                )
                 return np.asarray(losses[rows], dtype=np.float64)
 
-        detail = (f"k={args.clusters}, budget={args.budget}, z={args.z}, "
-                  f"threads={args.threads or 'all'}")
+        detail = (
+            f"k={args.clusters}, budget={args.budget}, z={args.z}, threads={args.threads or 'all'}"
+        )
         with progress.phase("cluster + sample", detail):
             sel = coresample.select(
-                X, args.budget, n_clusters=args.clusters, z=args.z, lam=args.lam, loss_fn=loss_fn,
-                replace=args.replace, method=args.method, estimator=args.estimator,
-                random_state=args.seed, n_threads=args.threads,
+                X,
+                args.budget,
+                n_clusters=args.clusters,
+                z=args.z,
+                lam=args.lam,
+                loss_fn=loss_fn,
+                replace=args.replace,
+                method=args.method,
+                estimator=args.estimator,
+                random_state=args.seed,
+                n_threads=args.threads,
             )
         params = {
-            "input": args.emb, "key": args.key, "column": args.column, "loss_file": args.loss_file,
-            "budget": args.budget, "n_clusters": args.clusters, "z": args.z, "lam": args.lam,
-            "replace": args.replace, "method": args.method, "estimator": args.estimator,
-            "seed": args.seed, "threads": args.threads, "version": coresample.__version__,
+            "input": args.emb,
+            "key": args.key,
+            "column": args.column,
+            "loss_file": args.loss_file,
+            "budget": args.budget,
+            "n_clusters": args.clusters,
+            "z": args.z,
+            "lam": args.lam,
+            "replace": args.replace,
+            "method": args.method,
+            "estimator": args.estimator,
+            "seed": args.seed,
+            "threads": args.threads,
+            "version": coresample.__version__,
         }
         meta = selection_metadata(sel, X.shape[0], X.shape[1], params)
-        with progress.phase("write", args.out):
-            if out_ext == ".npz":
-                write_npz(args.out, sel, meta, probabilities=args.save_probabilities, labels=args.save_labels)
-            else:
-                write_parquet(args.out, sel, meta)
+        # Written under a temporary name and renamed, so that an error or Ctrl-C never leaves a
+        # truncated file under the requested name.
+        partial = f"{args.out}.partial"
+        try:
+            with progress.phase("write", args.out):
+                if out_ext == ".npz":
+                    write_npz(
+                        partial,
+                        sel,
+                        meta,
+                        probabilities=args.save_probabilities,
+                        labels=args.save_labels,
+                    )
+                else:
+                    write_parquet(partial, sel, meta)
+                os.replace(partial, args.out)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
     except InputError as exc:
         if args.debug:
             traceback.print_exc()
@@ -278,7 +377,10 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         # row 3)", "n_clusters=300 must be <= n_samples=200").
         if args.debug:
             traceback.print_exc()
-        return _error(f"{exc} (input {args.emb})")
+        message = str(exc)
+        if message.startswith("X "):  # the library's name for the embeddings
+            message = f"{args.emb}: array {message[2:]}"
+        return _error(message)
     except OSError as exc:
         if args.debug:
             traceback.print_exc()
@@ -304,8 +406,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         from .demo import run_demo
 
-        run_demo(n=args.n, d=args.d, n_clusters=args.clusters, budget=args.budget, seed=args.seed,
-                 repeats=args.repeats)
+        run_demo(
+            n=args.n,
+            d=args.d,
+            n_clusters=args.clusters,
+            budget=args.budget,
+            seed=args.seed,
+            repeats=args.repeats,
+        )
         return 0
     except KeyboardInterrupt:
         print("coresample: interrupted", file=sys.stderr, flush=True)
