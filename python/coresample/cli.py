@@ -300,19 +300,10 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
             X = load_embeddings(args.emb, key=args.key, column=args.column, progress=progress)
             ph["done"] = f"{X.shape[0]} x {X.shape[1]} {X.dtype}"
         loss_fn = None
-        phases: List[str] = []
         if args.loss_file is not None:
             losses = load_losses(args.loss_file, X.shape[0])
 
             def loss_fn(rows: np.ndarray) -> np.ndarray:
-                # select calls the oracle twice: for the representatives once clustering is
-                # done, then for the sampled rows; that marks the phases for the user.
-                phases.append("q")
-                progress.message(
-                    "cluster: done; querying representatives' losses"
-                    if len(phases) == 1
-                    else f"sample: done; reading {len(rows)} sampled rows' losses"
-                )
                 return np.asarray(losses[rows], dtype=np.float64)
 
         detail = (
@@ -331,6 +322,7 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
                 estimator=args.estimator,
                 random_state=args.seed,
                 n_threads=args.threads,
+                progress=not progress.quiet,  # per-phase bars (k-means++, lloyd, ...) on stderr
             )
         params = {
             "input": args.emb,
