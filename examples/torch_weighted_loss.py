@@ -12,10 +12,9 @@ exactly. In a distributed run the same code shards each epoch's draw over the ra
 """
 import argparse
 
+import coresample
 import numpy as np
 import torch
-
-import coresample
 from coresample.torch import SelectionSampler, WeightedDataset
 
 
@@ -49,7 +48,8 @@ def main() -> None:
             opt.step()
         checkpoint = {"model": model.state_dict(), "sampler": sampler.state_dict()}
         with torch.no_grad():
-            full = float(((model(torch.from_numpy(X)).squeeze(1) - torch.from_numpy(y)) ** 2).mean())
+            pred = model(torch.from_numpy(X)).squeeze(1)
+            full = float(((pred - torch.from_numpy(y)) ** 2).mean())
         print(f"epoch {epoch}: full-data MSE {full:.4f} (checkpoint at epoch "
               f"{checkpoint['sampler']['epoch']}, position {checkpoint['sampler']['position']})")
 

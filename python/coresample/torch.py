@@ -47,7 +47,7 @@ EPOCH_SHUFFLE = 8
 
 
 def _distributed_default(num_replicas: Optional[int], rank: Optional[int]) -> Tuple[int, int]:
-    """(num_replicas, rank), filled in from torch.distributed when it is initialised, else (1, 0)."""
+    """(num_replicas, rank), from torch.distributed when it is initialised, else (1, 0)."""
     initialised = torch.distributed.is_available() and torch.distributed.is_initialized()
     if num_replicas is None:
         num_replicas = torch.distributed.get_world_size() if initialised else 1
@@ -382,7 +382,8 @@ class WeightedDataset(Dataset):
             weights = weights.weight_of
         if weights is not None and not callable(weights):
             raise TypeError(
-                f"weights must be a SelectionSampler, a callable or None, got {type(weights).__name__}"
+                "weights must be a SelectionSampler, a callable or None, "
+                f"got {type(weights).__name__}"
             )
         self.weights = weights
 
