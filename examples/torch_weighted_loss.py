@@ -1,4 +1,4 @@
-"""Train on a fresh sensitivity sample every epoch with a weighted loss (coresample.torch).
+"""Train on a fresh sensitivity sample every epoch with a weighted loss (coresample.integrations.torch).
 
     python examples/torch_weighted_loss.py [--quick]
 
@@ -15,7 +15,7 @@ import argparse
 import coresample
 import numpy as np
 import torch
-from coresample.torch import SelectionSampler, WeightedDataset
+from coresample.integrations.torch import SelectionSampler, WeightedDataset
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""coresample.torch: SelectionSampler and WeightedDataset (issue 5, item 1).
+"""coresample.integrations.torch: SelectionSampler and WeightedDataset (issue 5, item 1).
 
 Skipped without torch. DataLoader tests use 2 workers under fork and spawn with a timeout, so a
 hang fails fast instead of stalling the suite.
@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 import coresample  # noqa: E402
 from coresample._random import derive_seed  # noqa: E402
-from coresample.torch import (  # noqa: E402
+from coresample.integrations.torch import (  # noqa: E402
     EPOCH_SAMPLE,
     SelectionSampler,
     WeightedDataset,

@@ -22,6 +22,8 @@ ADAPTIVE_ROUNDS = 6  # select_adaptive: the seed of round r is derive_seed(seed,
 # Not a purpose of the counter stream: regression sketches draw from NumPy's PCG64 keyed by
 # SeedSequence([seed, SKETCH]) (coresample/regression.py says why); separate generators, no overlap.
 SKETCH = 6
+EPOCH_SAMPLE = 7  # integrations.torch: epoch e's draw uses derive_seed(seed, EPOCH_SAMPLE, e)
+EPOCH_SHUFFLE = 8  # ... and its order derive_seed(seed, EPOCH_SHUFFLE, e)
 
 _U64 = 1 << 64
 

@@ -2,7 +2,7 @@
 
 Importing `coresample` never imports torch; this module does, so import it explicitly::
 
-    from coresample.torch import SelectionSampler, WeightedDataset
+    from coresample.integrations.torch import SelectionSampler, WeightedDataset
 
 `SelectionSampler` yields the rows of a `Selection` (a fixed subset) or redraws a fresh
 sensitivity sample from probabilities every epoch with `coresample.sample` (no 2**24 category
@@ -28,22 +28,19 @@ try:
     from torch.utils.data import Dataset, Sampler
 except ImportError as exc:  # pragma: no cover - exercised only without torch
     raise ImportError(
-        "coresample.torch needs PyTorch, which is an optional dependency of coresample: "
+        "coresample.integrations.torch needs PyTorch, which is an optional dependency of coresample: "
         "pip install torch"
     ) from exc
 
-from ._random import derive_seed, seed_from_random_state
-from ._results import Selection
-from ._validation import as_probability_vector, check_int, check_probability_values
-from .sampling import sample
+from .._random import EPOCH_SAMPLE, EPOCH_SHUFFLE, derive_seed, seed_from_random_state
+from .._results import Selection
+from .._validation import as_probability_vector, check_int, check_probability_values
+from ..sampling import sample
 
 __all__ = ["SelectionSampler", "WeightedDataset", "EPOCH_SAMPLE", "EPOCH_SHUFFLE"]
 
-# Purposes of the shared random stream (continuing coresample/_random.py's table, which uses
-# 1-6): the seed of epoch e's draw is derive_seed(seed, EPOCH_SAMPLE, e) and the seed of its
-# shuffle derive_seed(seed, EPOCH_SHUFFLE, e); independent of each other and of every epoch.
-EPOCH_SAMPLE = 7
-EPOCH_SHUFFLE = 8
+# The seed of epoch e's draw is derive_seed(seed, EPOCH_SAMPLE, e) and the seed of its shuffle
+# derive_seed(seed, EPOCH_SHUFFLE, e) (streams 7 and 8 of coresample/_random.py's table).
 
 
 def _distributed_default(num_replicas: Optional[int], rank: Optional[int]) -> Tuple[int, int]:
@@ -128,7 +125,7 @@ class SelectionSampler(Sampler):
     Examples
     --------
     >>> import numpy as np
-    >>> from coresample.torch import SelectionSampler
+    >>> from coresample.integrations.torch import SelectionSampler
     >>> p = np.r_[np.ones(8), 10.0 * np.ones(8)]
     >>> sampler = SelectionSampler(p, 6, seed=0)
     >>> sampler.set_epoch(3)
