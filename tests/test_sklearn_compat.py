@@ -178,3 +178,13 @@ else:
     @pytest.mark.skip(reason="needs scikit-learn >= 1.6 (expected_failed_checks)")
     def test_sklearn_estimator_checks():
         pass
+
+
+def test_docstring_examples_run():
+    # The shared methods live in _kmeans_base, which test_demo's doctest list does not reach.
+    import doctest
+
+    from coresample import _kmeans_base
+
+    result = doctest.testmod(_kmeans_base)
+    assert result.failed == 0 and result.attempted > 0
