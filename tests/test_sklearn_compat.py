@@ -106,6 +106,18 @@ def test_clone(m):
     np.testing.assert_array_equal(refit.fit(X).labels_, fitted.labels_)
 
 
+def test_grid_search_and_pipeline(m):
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    pipeline = pytest.importorskip("sklearn.pipeline")
+    X = np.random.default_rng(2).normal(size=(40, 2))
+    search = model_selection.GridSearchCV(
+        m.KMeans(random_state=0), {"n_clusters": [2, 4], "z": [1.0, 2.0]}, cv=2
+    ).fit(X)
+    assert search.best_params_["n_clusters"] == 4  # score = -cost: more clusters cost less
+    pipe = pipeline.make_pipeline(m.KMeans(3, random_state=0)).set_params(kmeans__n_clusters=2)
+    assert pipe.fit(X).transform(X).shape == (40, 2)
+
+
 # --- scikit-learn's estimator checks ----------------------------------------------------------
 
 # Checks that do not apply, by design of the library, not by accident. Each is an expected failure:

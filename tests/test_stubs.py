@@ -21,7 +21,7 @@ def split_top(s):
     """Split on commas outside brackets."""
     parts, depth, cur = [], 0, ""
     for ch in s:
-        depth += ch in "[(" 
+        depth += ch in "[("
         depth -= ch in "])"
         if ch == "," and depth == 0:
             parts.append(cur)
@@ -63,8 +63,8 @@ def stub_signatures():
     aliases = {}
     sigs = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            aliases[node.targets[0].id] = ast.unparse(node.value)
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            aliases[node.target.id] = ast.unparse(node.value)
         elif isinstance(node, ast.FunctionDef):
             args = node.args
             assert not args.vararg and not args.kwarg and not args.kwonlyargs, node.name

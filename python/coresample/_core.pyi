@@ -11,10 +11,11 @@ from typing import List, Optional, Tuple, overload
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import TypeAlias
 
-_F32 = NDArray[np.float32]
-_F64 = NDArray[np.float64]
-_I64 = NDArray[np.int64]
+_F32: TypeAlias = NDArray[np.float32]
+_F64: TypeAlias = NDArray[np.float64]
+_I64: TypeAlias = NDArray[np.int64]
 
 @overload
 def assign(

@@ -343,7 +343,8 @@ class KMeansBase:
         """
         X, centers = self._check_predict_input(X)
         u = check_sample_weight(sample_weight, X.shape[0])
-        _, _, inertia = self._assign(X, centers, check_z(self.z), u, check_n_threads(self.n_threads))
+        nt = check_n_threads(self.n_threads)
+        _, _, inertia = self._assign(X, centers, check_z(self.z), u, nt)
         return -float(inertia)
 
     def transform(self, X: Any) -> Arr:
