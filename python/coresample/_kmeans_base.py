@@ -5,8 +5,11 @@ supply the numeric steps (seeding, Lloyd iterations, assignment) from their own 
 """
 from __future__ import annotations
 
+import inspect
 import math
-from typing import Any, Optional, Tuple
+import numbers
+import sys
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -23,6 +26,18 @@ Arr = np.ndarray
 # dominates for large k (bench/RESULTS.md, target C: l = 2k spent 2.5 s of a 9.3 s select).
 KMEANS_PARALLEL_ROUNDS = 5
 KMEANS_PARALLEL_OVERSAMPLING = 1.0
+
+# Rows per block in transform: bounds the float64 temporaries to TRANSFORM_BLOCK_ROWS x k.
+TRANSFORM_BLOCK_ROWS = 4096
+
+
+def check_not_sparse(X: Any, name: str = "X") -> None:
+    """Refuse scipy.sparse input by name (np.asarray would make a 0-d object array of it)."""
+    if not isinstance(X, np.ndarray) and hasattr(X, "tocsr") and hasattr(X, "nnz"):
+        raise TypeError(
+            f"{name} is a sparse {type(X).__name__}: sparse input is not supported; "
+            f"pass a dense float32/float64 array ({name}.toarray())"
+        )
 
 
 class KMeansBase:
@@ -49,6 +64,92 @@ class KMeansBase:
         self.random_state = random_state
         self.n_threads = n_threads
 
+    # --- parameters, as scikit-learn's BaseEstimator (no scikit-learn import) ----------------
+    @classmethod
+    def _get_param_names(cls) -> List[str]:
+        """The constructor's keyword names, sorted (what get_params returns)."""
+        sig = inspect.signature(cls.__init__)
+        return sorted(p.name for p in sig.parameters.values() if p.name != "self")
+
+    def get_params(self, deep: bool = True) -> Dict[str, Any]:
+        """Parameters of this estimator, as scikit-learn's ``BaseEstimator.get_params``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of parameters that are estimators (``name__param``).
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values (the objects themselves, not copies).
+        """
+        out: Dict[str, Any] = {}
+        for name in self._get_param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                out.update((f"{name}__{k}", v) for k, v in value.get_params().items())
+            out[name] = value
+        return out
+
+    def set_params(self, **params: Any) -> "KMeansBase":
+        """Set parameters, as scikit-learn's ``BaseEstimator.set_params``; returns self.
+
+        Raises
+        ------
+        ValueError
+            If a name is not a parameter of this estimator.
+
+        Examples
+        --------
+        >>> import coresample
+        >>> coresample.KMeans(3).set_params(n_clusters=5, random_state=0)
+        KMeans(n_clusters=5, random_state=0)
+        """
+        if not params:
+            return self
+        valid = self.get_params(deep=True)
+        nested: Dict[str, Dict[str, Any]] = {}
+        for key, value in params.items():
+            name, delim, sub = key.partition("__")
+            if name not in valid:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {type(self).__name__}; "
+                    f"valid parameters are {sorted(self._get_param_names())}"
+                )
+            if delim:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+                valid[name] = value
+        for name, sub_params in nested.items():
+            valid[name].set_params(**sub_params)
+        return self
+
+    def __repr__(self) -> str:
+        """The class name and the parameters that differ from their defaults."""
+        defaults = {
+            p.name: p.default
+            for p in inspect.signature(type(self).__init__).parameters.values()
+            if p.name != "self"
+        }
+        shown = []
+        for name, default in defaults.items():
+            value = getattr(self, name)
+            if not _same_param(value, default):
+                shown.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn (>= 1.6) tags; scikit-learn is imported only when it asks for them."""
+        from sklearn.utils import Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type="clusterer",
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
+        )
+
     # --- numeric steps, provided by the core or the reference -------------------------------
     def _seed(self, X: Arr, u: Optional[Arr], k: int, z: float, seed: int, nt: int) -> Arr:
         raise NotImplementedError
@@ -69,7 +170,23 @@ class KMeansBase:
 
     # --- estimator API ------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeansBase":
-        """Compute the clustering of X (y is ignored; it is there for pipeline compatibility)."""
+        """Compute the clustering of X (y is ignored; it is there for pipeline compatibility).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32 or float64
+            Used in place when C-contiguous; other layouts are copied with a CopyWarning; integer,
+            object and sparse input raise TypeError (convert explicitly).
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights with a positive sum; None weighs every row 1.
+
+        Returns
+        -------
+        self : KMeans
+            Fitted: cluster_centers_, labels_, cost_, inertia_, n_iter_, n_features_in_.
+        """
+        check_not_sparse(X)
         X = check_array(X)
         u = check_sample_weight(sample_weight, X.shape[0])
         rows, _, labels, cost, n_iter, inertia = self._fit_centers(X, u)
@@ -174,15 +291,33 @@ class KMeansBase:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "cluster_centers_"):
-            raise AttributeError(f"this {type(self).__name__} is not fitted yet; call fit first")
+            # scikit-learn's NotFittedError (an AttributeError and a ValueError) when scikit-learn
+            # is loaded already, so its model-selection tools recognise the case; never imported.
+            sk = sys.modules.get("sklearn.exceptions")
+            exc_type = getattr(sk, "NotFittedError", AttributeError)
+            raise exc_type(f"this {type(self).__name__} is not fitted yet; call fit first")
 
-    def predict(self, X: Any) -> Arr:
-        """Index of the nearest cluster center for each row of X."""
+    def _check_predict_input(self, X: Any) -> Tuple[Arr, Arr]:
+        """Validated X and the centers in X's dtype, for predict, score and transform."""
         self._check_fitted()
+        check_not_sparse(X)
         X = check_array(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, the model was fitted on {self.n_features_in_}")
-        centers = self.cluster_centers_.astype(X.dtype, copy=False)
+        return X, self.cluster_centers_.astype(X.dtype, copy=False)
+
+    def predict(self, X: Any) -> Arr:
+        """Index of the nearest cluster center for each row of X (ties: lowest index).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32 or float64
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int64
+        """
+        X, centers = self._check_predict_input(X)
         labels, _, _ = self._assign(X, centers, check_z(self.z), None, check_n_threads(self.n_threads))
         return labels
 
@@ -190,8 +325,83 @@ class KMeansBase:
         """fit(X).labels_."""
         return self.fit(X, sample_weight=sample_weight).labels_
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(n_clusters={self.n_clusters}, z={self.z})"
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the clustering cost of X: -sum(sample_weight * ||x - c(x)||^z).
+
+        As scikit-learn's ``KMeans.score`` (for z = 2): higher is better, so model selection
+        that maximises a score picks the lower cost. One assignment pass; no n x k matrix.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32 or float64
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        X, centers = self._check_predict_input(X)
+        u = check_sample_weight(sample_weight, X.shape[0])
+        nt = check_n_threads(self.n_threads)
+        _, _, inertia = self._assign(X, centers, check_z(self.z), u, nt)
+        return -float(inertia)
+
+    def transform(self, X: Any) -> Arr:
+        """Euclidean distance from every row of X to every center (cluster-distance space).
+
+        The result is a dense (n_samples, n_clusters) array in X's dtype: n_samples * n_clusters *
+        itemsize bytes (4e6 rows x 1000 clusters in float32 is 16 GB), unlike fit, predict and
+        score, which never form it. Distances, not costs: ``transform(X) ** z`` is the cost to
+        each center. Computed in float64 on blocks of TRANSFORM_BLOCK_ROWS rows.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32 or float64
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters), dtype of X
+
+        Examples
+        --------
+        >>> import numpy as np, coresample
+        >>> X = np.array([[0.0, 0.0], [3.0, 4.0]])
+        >>> km = coresample.KMeans(2, init=X.copy(), max_iter=0).fit(X)
+        >>> km.transform(X)
+        array([[0., 5.],
+               [5., 0.]])
+        """
+        X, centers = self._check_predict_input(X)
+        c = centers.astype(np.float64)
+        c_sq = np.einsum("ij,ij->i", c, c)
+        out = np.empty((X.shape[0], c.shape[0]), dtype=X.dtype)
+        for start in range(0, X.shape[0], TRANSFORM_BLOCK_ROWS):
+            x = X[start : start + TRANSFORM_BLOCK_ROWS].astype(np.float64)
+            d2 = np.einsum("ij,ij->i", x, x)[:, None] - 2.0 * (x @ c.T) + c_sq[None, :]
+            np.maximum(d2, 0.0, out=d2)  # the norms expansion can round below 0
+            out[start : start + x.shape[0]] = np.sqrt(d2)
+        return out
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Arr:
+        """fit(X).transform(X)."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+
+def _same_param(value: Any, default: Any) -> bool:
+    """Whether a parameter still has its default (arrays and Generators never do)."""
+    if value is default:
+        return True
+    if isinstance(value, np.ndarray) or isinstance(default, np.ndarray):
+        return False
+    try:
+        same_kind = type(value) is type(default) or (
+            isinstance(value, numbers.Real) and isinstance(default, numbers.Real)
+            and not isinstance(value, (bool, np.bool_))
+        )
+        return bool(same_kind and value == default)
+    except Exception:  # noqa: BLE001 - odd __eq__: treat as changed, repr shows it
+        return False
 
 
 

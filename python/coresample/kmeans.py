@@ -49,6 +49,12 @@ class KMeans(KMeansBase):
     float32 input is clustered in float32 (distances for the argmin) with float64 accumulation;
     float64 in float64. C-contiguous input is never copied (a subsample, when asked for, is).
 
+    scikit-learn compatible without importing it: ``get_params``/``set_params`` (so
+    ``sklearn.base.clone``, ``Pipeline`` and ``GridSearchCV`` work), ``score`` (minus the cost,
+    higher is better), ``transform`` (distances to the centers: an n_samples x n_clusters array)
+    and ``__sklearn_tags__``. scikit-learn's estimator checks that do not apply (integer input is
+    refused by design; see tests/test_sklearn_compat.py) are listed there as expected failures.
+
     Examples
     --------
     >>> import numpy as np, coresample
@@ -56,6 +62,12 @@ class KMeans(KMeansBase):
     >>> km = coresample.KMeans(2, random_state=0).fit(X)
     >>> sorted(km.cluster_centers_.ravel().round(2).tolist())
     [0.05, 10.05]
+    >>> km.predict(np.array([[9.0]])).tolist()
+    [1]
+    >>> round(km.score(X), 4)          # -inertia_: minus the summed squared distances
+    -0.01
+    >>> km.set_params(n_clusters=3)
+    KMeans(n_clusters=3, random_state=0)
     """
 
     def _seed(self, X, u, k, z, seed, nt):

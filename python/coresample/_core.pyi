@@ -1,0 +1,87 @@
+"""Types of coresample's private C++ extension (cpp/bindings.cpp).
+
+Drafted with pybind11-stubgen, cleaned by hand; tests/test_stubs.py checks that every function
+of the built module appears here with the same parameter names. Array arguments are bound with
+``.noconvert()`` and ``py::array::c_style``: they must already be C-contiguous arrays of exactly
+the dtype given (no conversion, no copy). Output arrays (``labels``, ``cost``, ``indices``,
+``weights``, ``out``) are allocated by the caller and written in place. Functions defined for
+float32 and float64 ``X`` are overloads; ``X`` and ``centers`` share one dtype.
+"""
+from typing import List, Optional, Tuple, overload
+
+import numpy as np
+from numpy.typing import NDArray
+from typing_extensions import TypeAlias
+
+_F32: TypeAlias = NDArray[np.float32]
+_F64: TypeAlias = NDArray[np.float64]
+_I64: TypeAlias = NDArray[np.int64]
+
+@overload
+def assign(
+    X: _F32, centers: _F32, z: float, sample_weight: Optional[_F64], labels: _I64, cost: _F64,
+    n_threads: int, simd: str = "",
+) -> float:
+    """Nearest center (ties: lowest index) and cost of every row; returns blocked_sum(u * cost)."""
+@overload
+def assign(
+    X: _F64, centers: _F64, z: float, sample_weight: Optional[_F64], labels: _I64, cost: _F64,
+    n_threads: int, simd: str = "",
+) -> float: ...
+@overload
+def kmeans_plusplus(
+    X: _F32, sample_weight: Optional[_F64], n_clusters: int, z: float, seed: int,
+    n_local_trials: int, indices: _I64, n_threads: int, simd: str = "",
+) -> None:
+    """Greedy k-means++ seeding; writes the chosen row indices."""
+@overload
+def kmeans_plusplus(
+    X: _F64, sample_weight: Optional[_F64], n_clusters: int, z: float, seed: int,
+    n_local_trials: int, indices: _I64, n_threads: int, simd: str = "",
+) -> None: ...
+@overload
+def lloyd(
+    X: _F32, sample_weight: Optional[_F64], centers: _F32, z: float, max_iter: int, tol: float,
+    labels: _I64, cost: _F64, n_threads: int,
+) -> Tuple[int, float]:
+    """Lloyd / (k,z) iterations in place on centers; returns (n_iter, inertia)."""
+@overload
+def lloyd(
+    X: _F64, sample_weight: Optional[_F64], centers: _F64, z: float, max_iter: int, tol: float,
+    labels: _I64, cost: _F64, n_threads: int,
+) -> Tuple[int, float]: ...
+@overload
+def mean_variance(X: _F32, n_threads: int) -> float:
+    """Mean over features of the population variance of each column."""
+@overload
+def mean_variance(X: _F64, n_threads: int) -> float: ...
+@overload
+def snap_to_rows(X: _F32, centers: _F32, labels: _I64, out: _I64, n_threads: int) -> None:
+    """Row index of each center's representative."""
+@overload
+def snap_to_rows(X: _F64, centers: _F64, labels: _I64, out: _I64, n_threads: int) -> None: ...
+def sensitivities(
+    cost: _F64, labels: _I64, center_losses: Optional[_F64], n_clusters: int, lam: float,
+    sample_weight: Optional[_F64], method: str, out: _F64, n_threads: int,
+) -> None:
+    """Sampling probabilities p from costs, labels and (optional) center losses."""
+def sample_with_replacement(
+    p: _F64, size: int, seed: int, indices: _I64, weights: _F64, n_threads: int
+) -> None:
+    """Inverse-CDF draws from p with Hansen-Hurwitz weights; checks p (ValueError)."""
+def sample_without_replacement(
+    p: _F64, size: int, seed: int, stream: int, indices: _I64, weights: _F64, n_threads: int
+) -> None:
+    """Exponential-key sample of distinct rows with Horvitz-Thompson weights; checks p and size."""
+def random_uint64(seed: int, stream: int, start: int, out: NDArray[np.uint64]) -> None:
+    """Test hook: out[i] = draw(seed, stream, start + i)."""
+def log_unit(u: _F64, out: _F64) -> None:
+    """Test hook: the core's log_unit applied elementwise."""
+def simd_level() -> str:
+    """The kernel level in use (CORESAMPLE_SIMD if supported, else the best)."""
+def available_simd_levels() -> List[str]:
+    """Kernel levels usable on this CPU with this build."""
+def has_openmp() -> bool:
+    """Whether the core was built with OpenMP."""
+def max_threads() -> int:
+    """Threads used when n_threads=0."""
