@@ -84,7 +84,7 @@ CASES = [
     ("init shape", lambda m: m.KMeans(3, init=np.ones((2, 3))).fit(GOOD), ValueError, r"init must have shape \(3, 3\)"),
     ("init name", lambda m: m.KMeans(3, init="random").fit(GOOD), ValueError, r"init='random' must be"),
     ("predict unfitted", lambda m: m.KMeans(3).predict(GOOD), AttributeError, r"not fitted yet"),
-    ("predict features", lambda m: m.KMeans(3, random_state=0).fit(GOOD).predict(np.ones((2, 4))), ValueError, r"X has 4 features, the model was fitted on 3"),
+    ("predict features", lambda m: m.KMeans(3, random_state=0).fit(GOOD).predict(np.ones((2, 4))), ValueError, r"X has 4 features, but KMeans is expecting 3 features as input"),
     ("mppc zero", lambda m: m.KMeans(3, max_points_per_center=0).fit(GOOD), ValueError, r"max_points_per_center=0 must be >= 1"),
     ("select mppc name", lambda m: select(m, max_points_per_center="fast"), ValueError, r"max_points_per_center must be an int, None or 'auto', got 'fast'"),
     ("select mppc zero", lambda m: select(m, max_points_per_center=0), ValueError, r"max_points_per_center=0 must be >= 1"),

@@ -136,22 +136,6 @@ EXPECTED_FAILED = {
         "weight; scikit-learn's own KMeans lists this check as an expected failure too. "
         "The Lloyd step's equivalence is tested in test_properties.py"
     ),
-    "check_n_features_in_after_fitting": (
-        "message wording: ours says 'X has 4 features, the model was fitted on 3' "
-        "(test_bad_input.py), the check wants '... but KMeans is expecting 3 features as input'"
-    ),
-    "check_all_zero_sample_weights_error": (
-        "message wording: ours says 'sample_weight must have a positive sum', the check wants "
-        "'weight' and 'zero' in it"
-    ),
-    "check_estimators_empty_data_messages": (
-        "message wording: ours says 'X is empty: shape (12, 0)', the check wants "
-        "'0 feature(s) (shape=(12, 0)) while a minimum of 1 is required'"
-    ),
-    "check_fit2d_predict1d": (
-        "message wording: ours says 'X must be 2-D (n_samples, n_features)', the check wants "
-        "'Reshape your data'"
-    ),
 }
 
 # These checks pass non-C-contiguous X (X.T, np.asfortranarray(X)); KMeans accepts it with a

@@ -7,7 +7,7 @@ the dtype given (no conversion, no copy). Output arrays (``labels``, ``cost``, `
 ``weights``, ``out``) are allocated by the caller and written in place. Functions defined for
 float32 and float64 ``X`` are overloads; ``X`` and ``centers`` share one dtype.
 """
-from typing import List, Optional, Tuple, overload
+from typing import Callable, List, Optional, Tuple, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -77,6 +77,8 @@ def random_uint64(seed: int, stream: int, start: int, out: NDArray[np.uint64]) -
     """Test hook: out[i] = draw(seed, stream, start + i)."""
 def log_unit(u: _F64, out: _F64) -> None:
     """Test hook: the core's log_unit applied elementwise."""
+def set_progress(callback: Optional[Callable[[str, int, int], object]]) -> None:
+    """This thread's progress callback(phase, done, total) for k-means++ centers and Lloyd iterations, or None; a callback that raises stops the computation."""
 def simd_level() -> str:
     """The kernel level in use (CORESAMPLE_SIMD if supported, else the best)."""
 def available_simd_levels() -> List[str]:

@@ -303,7 +303,10 @@ class KMeansBase:
         check_not_sparse(X)
         X = check_array(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, the model was fitted on {self.n_features_in_}")
+            raise ValueError(
+                f"X has {X.shape[1]} features, but KMeans is expecting {self.n_features_in_} "
+                "features as input (the number it was fitted on)"
+            )
         return X, self.cluster_centers_.astype(X.dtype, copy=False)
 
     def predict(self, X: Any) -> Arr:

@@ -36,9 +36,18 @@ def check_array(X: Any, name: str = "X") -> np.ndarray:
             f"convert it with {name}.astype(np.float32)"
         )
     if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
+        hint = (
+            " Reshape your data either using array.reshape(-1, 1) if your data has a single "
+            "feature or array.reshape(1, -1) if it contains a single sample."
+            if X.ndim == 1 else ""
+        )
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}.{hint}")
     if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {X.shape}; need at least one row and one column")
+        what = "sample(s)" if X.shape[0] == 0 else "feature(s)"
+        raise ValueError(
+            f"{name} is empty: shape {X.shape}; need at least one row and one column (found 0 "
+            f"{what} (shape={X.shape}) while a minimum of 1 is required)"
+        )
     if X.dtype == np.float16:
         warnings.warn(f"{name} is float16: copied to float32", CopyWarning, stacklevel=3)
         X = X.astype(np.float32)
@@ -89,7 +98,7 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> Optional[np.ndarr
         return None
     u = check_vector(sample_weight, "sample_weight", n_samples, nonnegative=True)
     if not u.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum")
+        raise ValueError("sample_weight must have a positive sum (all weights are zero)")
     return u
 
 
