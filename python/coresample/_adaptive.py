@@ -100,21 +100,13 @@ def run_select_adaptive(
     X: Any,
     budget: Any,
     *,
-    n_clusters: Any,
-    score_fn: Callable[[Arr, Arr], Any],
-    warm_start: Any,
-    rounds: Any,
-    sample_weight: Any,
-    random_state: Any,
-    n_threads: Any,
     progress: Any = None,
-    **select_kw: Any,
+    **kwargs: Any,
 ) -> AdaptiveSelection:
+    """select_adaptive's rounds (see `_run`), with one progress reporter for all of them."""
     callback = make_callback(progress)  # one reporter for all rounds (one set of bars)
     try:
-        return _run(select, sample, X, budget, n_clusters=n_clusters, score_fn=score_fn,
-                    warm_start=warm_start, rounds=rounds, sample_weight=sample_weight,
-                    random_state=random_state, n_threads=n_threads, callback=callback, **select_kw)
+        return _run(select, sample, X, budget, callback=callback, **kwargs)
     finally:
         close = getattr(callback, "close", None)
         if callable(close):

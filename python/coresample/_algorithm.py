@@ -70,34 +70,10 @@ def _query(loss_fn: Callable[[Arr], Any], rows: Arr) -> Arr:
     return check_losses(loss_fn(rows), rows.shape[0], "loss_fn")
 
 
-def run_select(
-    backend: Backend,
-    X: Any,
-    budget: Any,
-    *,
-    n_clusters: Any,
-    z: Any,
-    lam: Any,
-    loss_fn: Optional[Callable[[Arr], Any]],
-    replace: bool,
-    sample_weight: Any,
-    method: str,
-    estimator: str,
-    init: Any,
-    max_iter: Any,
-    tol: Any,
-    max_points_per_center: Any,
-    random_state: Any,
-    n_threads: Any,
-    progress: Any = None,
-) -> Selection:
+def run_select(backend: Backend, X: Any, budget: Any, *, progress: Any = None, **kwargs: Any) -> Selection:
+    """Algorithm 1 with `select`'s arguments (see `_run_select`), reporting to `progress`."""
     with reporting(progress, backend.set_progress) as report:
-        return _run_select(
-            backend, X, budget, n_clusters=n_clusters, z=z, lam=lam, loss_fn=loss_fn,
-            replace=replace, sample_weight=sample_weight, method=method, estimator=estimator,
-            init=init, max_iter=max_iter, tol=tol, max_points_per_center=max_points_per_center,
-            random_state=random_state, n_threads=n_threads, report=report or _silent,
-        )
+        return _run_select(backend, X, budget, report=report or _silent, **kwargs)
 
 
 def _silent(phase: str, done: int, total: int) -> None:
