@@ -28,13 +28,6 @@ def test_core_reports_every_phase():
                     ("sample", 0, 1), ("sample", 1, 1), ("oracle", 2, 2)]
 
 
-def test_reference_reports_python_phases():
-    log = []
-    coresample.reference.select(X, 50, n_clusters=8, random_state=0,
-                                progress=lambda *a: log.append(a))
-    assert set(phases(log)) == {"assign", "sample"}
-
-
 def test_raising_callback_stops_and_clears(impl):
     def stop(phase, done, total):
         if phase in ("lloyd", "sample"):
@@ -102,3 +95,20 @@ def test_adaptive_reports_rounds():
                                random_state=0, progress=lambda *a: log.append(a))
     assert [a for a in log if a[0] == "round"] == [("round", 0, 2), ("round", 1, 2)]
     assert "k-means++" in phases(log)
+
+
+def test_kmeans_progress_core_and_reference(impl):
+    log = []
+    km = impl.KMeans(6, random_state=0, max_iter=4, tol=0.0, progress=lambda *a: log.append(a))
+    km.fit(X)
+    assert [d for p, d, _ in log if p == "k-means++"] == list(range(1, 6))
+    lloyd = [(d, t) for p, d, t in log if p == "lloyd"]
+    assert lloyd == [(i, 4) for i in range(1, len(lloyd) + 1)] and lloyd
+    assert km.get_params()["progress"] is not None
+
+
+def test_reference_select_reports_clustering_loops():
+    log = []
+    coresample.reference.select(X, 50, n_clusters=8, random_state=0,
+                                progress=lambda *a: log.append(a))
+    assert {"k-means++", "lloyd", "assign", "sample"} <= set(phases(log))

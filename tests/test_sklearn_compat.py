@@ -15,8 +15,8 @@ import coresample
 from coresample import reference
 
 MODULES = [coresample, reference]
-PARAMS = ["init", "max_iter", "max_points_per_center", "n_clusters", "n_threads", "random_state",
-          "tol", "z"]
+PARAMS = ["init", "max_iter", "max_points_per_center", "n_clusters", "n_threads", "progress",
+          "random_state", "tol", "z"]
 
 
 @pytest.fixture(params=MODULES, ids=["core", "reference"])

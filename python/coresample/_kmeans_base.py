@@ -9,10 +9,11 @@ import inspect
 import math
 import numbers
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from ._progress import reporting
 from ._random import KMEANS_PARALLEL, seed_from_random_state
 from ._validation import (
     check_array, check_float, check_int, check_n_clusters, check_n_threads,
@@ -43,6 +44,9 @@ def check_not_sparse(X: Any, name: str = "X") -> None:
 class KMeansBase:
     """(k, z)-clustering: k-means++ seeding, then Lloyd-style iterations (see `coresample.KMeans`)."""
 
+    # Routes the C++ loops' progress reports to a callback (the core's KMeans sets it).
+    _set_core_progress: Optional[Callable[[Any], None]] = None
+
     def __init__(
         self,
         n_clusters: int = 8,
@@ -54,6 +58,7 @@ class KMeansBase:
         max_points_per_center: Optional[int] = None,
         random_state: Any = None,
         n_threads: Optional[int] = None,
+        progress: Any = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.z = z
@@ -63,6 +68,7 @@ class KMeansBase:
         self.max_points_per_center = max_points_per_center
         self.random_state = random_state
         self.n_threads = n_threads
+        self.progress = progress
 
     # --- parameters, as scikit-learn's BaseEstimator (no scikit-learn import) ----------------
     @classmethod
@@ -189,7 +195,8 @@ class KMeansBase:
         check_not_sparse(X)
         X = check_array(X)
         u = check_sample_weight(sample_weight, X.shape[0])
-        rows, _, labels, cost, n_iter, inertia = self._fit_centers(X, u)
+        with reporting(self.progress, self._set_core_progress):
+            rows, _, labels, cost, n_iter, inertia = self._fit_centers(X, u)
         if rows is not None:  # fitted on a subsample: one exact pass labels every row
             labels, cost, inertia = self._assign(
                 X, self.cluster_centers_, check_z(self.z), u, check_n_threads(self.n_threads)

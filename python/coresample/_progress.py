@@ -4,7 +4,8 @@ True shows a tqdm bar per phase when tqdm is installed (tqdm.auto: a widget in n
 otherwise writes a line per phase to stderr at most twice a second; nothing is ever written by
 the C++ core itself. A callable is called as callback(phase, done, total) from the calling thread:
 phases "k-means++" (centers chosen) and "lloyd" (iterations, total = max_iter: the loop may stop
-early) come from the core, "assign", "oracle", "sample" from select. A callback that raises stops
+early) come from the clustering (the core's C++ loops, or the reference's Python loops),
+"assign", "oracle", "sample" from select. A callback that raises stops
 the call with its exception.
 """
 from __future__ import annotations
@@ -55,6 +56,11 @@ class _Bars:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def current() -> Optional[Callback]:
+    """The callback of the call in progress on this thread (the reference's loops report to it)."""
+    return getattr(_state, "callback", None)
 
 
 def make_callback(progress: Any) -> Optional[Callback]:

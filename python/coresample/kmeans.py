@@ -32,6 +32,9 @@ class KMeans(KMeansBase):
     random_state : None, int or numpy Generator, default=None
     n_threads : int, default=None
         Threads to use; None uses all cores. Results are bit-identical for any value.
+    progress : None, bool or callable, default=None
+        As in `select`: True shows a bar per phase ("k-means++" centers, "lloyd" iterations),
+        a callable gets progress(phase, done, total); raising in it stops fit.
 
     Attributes
     ----------
@@ -69,6 +72,8 @@ class KMeans(KMeansBase):
     >>> km.set_params(n_clusters=3)
     KMeans(n_clusters=3, random_state=0)
     """
+
+    _set_core_progress = staticmethod(_core.set_progress)
 
     def _seed(self, X, u, k, z, seed, nt):
         return plusplus_indices(X, u, k, z, seed, default_local_trials(k), nt)

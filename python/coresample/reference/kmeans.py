@@ -5,6 +5,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from .._progress import current as current_callback
+
 from .._kmeans_base import KMeansBase, default_local_trials
 from .._random import SUBSAMPLE
 from ._blocks import blocked_sum
@@ -50,12 +52,15 @@ def lloyd(
 ) -> Tuple[np.ndarray, np.ndarray, int, float]:
     """Iterate in place on `centers`; returns labels, cost, n_iter and inertia of the final pass."""
     weights = np.ones(X.shape[0]) if u is None else u
+    report = current_callback()
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         labels, cost = nearest(X, centers, z)
         new = update_centers(X, weights, labels, cost, centers, z, reweight=n_iter > 1)
         shift = float(((new.astype(np.float64) - centers.astype(np.float64)) ** 2).sum())
         centers[...] = new
+        if report is not None:
+            report("lloyd", n_iter, max_iter)
         if shift <= tol:
             break
     labels, cost = nearest(X, centers, z)

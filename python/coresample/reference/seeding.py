@@ -5,6 +5,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .._progress import current as current_callback
+
 from .._kmeans_base import check_plusplus_args
 from .._random import SEEDING
 from . import _rng
@@ -26,7 +28,10 @@ def plusplus_indices(
     first = _rng.unit(_rng.draw(seed, SEEDING, np.array([0])))
     indices[0] = search(u, first)[0]
     D = u * _dist_z(X, X[indices[0]], z)
+    report = current_callback()
     for c in range(1, k):
+        if report is not None:
+            report("k-means++", c, k)
         r = _rng.unit(_rng.draw(seed, SEEDING, np.arange(c * L, c * L + L)))
         if blocked_sum(D) > 0:
             candidates = search(D, r)

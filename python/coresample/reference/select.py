@@ -49,7 +49,7 @@ def select(
     n_threads: Optional[int] = None,
     progress: Any = None,
 ) -> Selection:
-    """Pure NumPy counterpart of `coresample.select` (float64 clustering; n_threads is ignored; progress reports the Python-level phases only)."""
+    """Pure NumPy counterpart of `coresample.select` (float64 clustering; n_threads is ignored)."""
     return run_select(
         _BACKEND, X, budget, n_clusters=n_clusters, z=z, lam=lam, loss_fn=loss_fn,
         replace=replace, sample_weight=sample_weight, method=method, estimator=estimator,
