@@ -185,3 +185,13 @@ def test_dataset_dict_is_refused():
 def test_budget_errors_come_from_select():
     with pytest.raises(ValueError, match="budget"):
         select_dataset(_ds(), N + 1, n_clusters=2, embedding_column="embedding")
+
+
+def test_disk_backed_dataset_round_trip(tmp_path):
+    _ds().save_to_disk(str(tmp_path / "full"))
+    ds = datasets.load_from_disk(str(tmp_path / "full"))  # memory-mapped arrow files
+    sub = select_dataset(ds, 9, n_clusters=3, embedding_column="embedding", random_state=4)
+    assert sub._indices is None
+    sub.save_to_disk(str(tmp_path / "sub"))
+    back = datasets.load_from_disk(str(tmp_path / "sub"))
+    assert back["id"] == sub["id"] and back["weight"] == sub["weight"]
