@@ -1,2 +1,3 @@
-"""Adapters to other libraries (torch, ...), each imported lazily by its own module:
-`from coresample.integrations.torch import SelectionSampler`. Importing coresample imports none."""
+"""Adapters to other libraries, each imported lazily by its own module: `integrations.torch`
+(SelectionSampler, WeightedDataset) and `integrations.datasets` (select_dataset). Importing
+coresample imports none of them."""
