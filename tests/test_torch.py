@@ -188,11 +188,13 @@ def test_bad_arguments():
 
 # Under spawn only the lookup mode runs: it pickles the sampler (p included) into the workers,
 # a superset of what the pairs mode pickles, and each spawned worker costs seconds (torch import).
-@pytest.mark.parametrize("start_method, mode",
-                         [("fork", "pairs"), ("fork", "lookup"), ("spawn", "lookup")])
+# Only the start methods this platform has (Windows has no fork).
+WORKER_CASES = [(m, mode) for m, mode in [("fork", "pairs"), ("fork", "lookup"), ("spawn", "lookup")]
+                if m in torch.multiprocessing.get_all_start_methods()]
+
+
+@pytest.mark.parametrize("start_method, mode", WORKER_CASES)
 def test_dataloader_with_workers(start_method, mode):
-    if start_method not in torch.multiprocessing.get_all_start_methods():
-        pytest.skip(f"{start_method} is not available")
     p = _p(64)
     data = torch.utils.data.TensorDataset(torch.arange(64, dtype=torch.float64))
     sampler = SelectionSampler(p, 24, seed=3, yield_weights=(mode == "pairs"))
