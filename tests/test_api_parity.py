@@ -7,7 +7,7 @@ import coresample.reference as reference
 SHARED = [
     "KMeans", "Selection", "Estimate", "CopyWarning", "assign", "estimate", "kmeans_plusplus",
     "sample", "select", "sensitivities", "snap_to_rows", "AdaptiveSelection", "select_adaptive",
-    "estimate_lam", "sample_size", "baselines", "regression",
+    "estimate_lam", "sample_size", "baselines", "regression", "Shards",
 ]
 MODULES = {"baselines", "regression"}  # submodules: their own names and signatures are checked in their tests
 

@@ -270,14 +270,40 @@ def test_keyboard_interrupt_exits_130(data, tmp_path, capsys, monkeypatch):
     assert rc == 130 and stdout == "" and "interrupted" in stderr
 
 
-def test_float16_is_converted_with_a_note(data, tmp_path, capsys):
+def test_float16_all_rows_fit_notes_its_temporary_file(data, tmp_path, capsys):
     X16 = data["X"].astype(np.float16)
     np.save(tmp_path / "half.npy", X16)
     out = tmp_path / "sel.npz"
     rc, _, stderr = _run(_select(tmp_path / "half.npy", out), capsys)
-    assert rc == 0 and "converting float16 to float32" in stderr
+    assert rc == 0 and "note: X is float16" in stderr and "temporary float32 file" in stderr
     with np.load(out) as f:
         np.testing.assert_array_equal(f["indices"], _expected(X16.astype(np.float32)).indices)
+
+
+@pytest.mark.parametrize("source", ["half.npy", "shards"])
+def test_subsample_fit_reads_shards_and_float16_in_blocks(data, tmp_path, capsys, source):
+    X16 = data["X"].astype(np.float16)
+    np.save(tmp_path / "half.npy", X16)
+    (tmp_path / "shards").mkdir()
+    for i, part in enumerate(np.array_split(X16, 3)):
+        np.save(tmp_path / "shards" / f"part-{i}.npy", part)
+    out = tmp_path / "sel.npz"
+    rc, _, stderr = _run(_select(tmp_path / source, out, "--points-per-center", "3"), capsys)
+    assert rc == 0 and "note:" not in stderr  # no copy, no temporary file
+    expected = coresample.select(
+        X16.astype(np.float32), B, n_clusters=K, random_state=SEED, max_points_per_center=3
+    )
+    with np.load(out) as f:
+        np.testing.assert_array_equal(f["indices"], expected.indices)
+        np.testing.assert_array_equal(f["weights"], expected.weights)
+        assert json.loads(str(f["metadata"]))["params"]["points_per_center"] == 3
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_points_per_center_rejects_nonsense(data, tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exc:
+        main(_select(data["root"] / "emb.npy", tmp_path / "o.npz", "--points-per-center", value))
+    assert exc.value.code == 2 and "'auto' or 'all'" in capsys.readouterr().err
 
 
 def test_parquet_without_pyarrow_says_what_to_install(data, tmp_path, capsys, monkeypatch):

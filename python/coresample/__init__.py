@@ -9,6 +9,7 @@ from . import baselines, regression
 from ._adaptive import AdaptiveSelection
 from ._core import simd_level
 from ._results import Selection
+from ._source import Shards
 from ._validation import CopyWarning
 from .assign import assign
 from .adaptive import select_adaptive
@@ -24,7 +25,8 @@ from .snap import snap_to_rows
 __version__ = "0.1.0"
 
 __all__ = [
-    "AdaptiveSelection", "CopyWarning", "Estimate", "KMeans", "Selection", "assign", "baselines",
-    "estimate", "estimate_lam", "kmeans_plusplus", "regression", "sample", "sample_size", "select",
-    "select_adaptive", "sensitivities", "simd_level", "snap_to_rows", "__version__",
+    "AdaptiveSelection", "CopyWarning", "Estimate", "KMeans", "Selection", "Shards", "assign",
+    "baselines", "estimate", "estimate_lam", "kmeans_plusplus", "regression", "sample",
+    "sample_size", "select", "select_adaptive", "sensitivities", "simd_level", "snap_to_rows",
+    "__version__",
 ]

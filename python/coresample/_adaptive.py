@@ -23,11 +23,12 @@ from typing import Any, Callable, List, Optional
 
 import numpy as np
 
+from ._algorithm import check_input
 from ._progress import make_callback
 from ._random import ADAPTIVE_ROUNDS, derive_seed, seed_from_random_state
 from ._results import Selection
 from ._validation import (
-    check_array, check_float, check_int, check_losses, check_sample_weight,
+    check_float, check_int, check_losses, check_sample_weight,
 )
 
 Arr = np.ndarray
@@ -129,7 +130,7 @@ def _run(
     callback: Any,
     **select_kw: Any,
 ) -> AdaptiveSelection:
-    X = check_array(X)
+    X = check_input(X)  # arrays, or a RowSource read in blocks by each round's select
     n = X.shape[0]
     rounds = check_int(rounds, "rounds", 1)
     budget = check_int(budget, "budget", rounds + 1, n)

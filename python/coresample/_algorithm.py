@@ -13,9 +13,10 @@ import numpy as np
 from ._progress import reporting
 from ._random import seed_from_random_state
 from ._results import Selection
+from ._source import RowSource, as_source, check_rows, take_rows
 from ._validation import (
-    check_array, check_choice, check_float, check_int, check_losses, check_n_clusters,
-    check_n_threads, check_sample_size, check_sample_weight, check_z,
+    check_array, check_choice, check_float, check_int, check_losses,
+    check_n_clusters, check_n_threads, check_sample_size, check_sample_weight, check_z,
 )
 from ._sensitivity_args import METHODS
 from .estimate import estimate
@@ -66,6 +67,47 @@ def resolve_auto(init: Any, max_points_per_center: Any, n: int, k: int, d: int) 
     return init, max_points_per_center
 
 
+def check_input(X: Any, name: str = "X") -> Any:
+    """X for select: a C-contiguous float32/float64 array (memmaps used in place), or a
+    RowSource for Shards, float16 and strided arrays, which are read in row blocks."""
+    source = as_source(X, name)
+    return check_array(X, name) if source is None else source
+
+
+def fits_on_subsample(max_points_per_center: Any, n: int, k: int) -> bool:
+    """Whether KMeans fits on a subsample (`max_points_per_center` resolved, not "auto")."""
+    return max_points_per_center is not None and n > k * max_points_per_center
+
+
+def assign_all(
+    backend: Backend, X: Any, centers: Arr, z: float, u: Optional[Arr], nt: int,
+    report: Callable[[str, int, int], None],
+) -> Tuple[Arr, Arr, float]:
+    """labels, cost and the weighted total cost of every row of X (an array or a RowSource).
+
+    A RowSource is read block by block; its blocks start at multiples of the core's reduction
+    block, so labels, costs and the blocked total are the bits of one call on the whole array.
+    """
+    n = X.shape[0]
+    report("assign", 0, n)
+    if not isinstance(X, RowSource):
+        out = backend.assign(X, centers, z, u, nt)
+        report("assign", n, n)
+        return out
+    from .reference._blocks import blocked_sum  # here: the reference imports this module
+
+    labels = np.empty(n, dtype=np.int64)
+    cost = np.empty(n, dtype=np.float64)
+    for start, block in X.blocks():
+        stop = start + block.shape[0]
+        check_rows(block, X.name, start)
+        lb, cb, _ = backend.assign(block, centers, z, None if u is None else u[start:stop], nt)
+        labels[start:stop] = lb
+        cost[start:stop] = cb
+        report("assign", stop, n)
+    return labels, cost, blocked_sum(cost if u is None else u * cost)
+
+
 def _query(loss_fn: Callable[[Arr], Any], rows: Arr) -> Arr:
     return check_losses(loss_fn(rows), rows.shape[0], "loss_fn")
 
@@ -101,7 +143,7 @@ def _run_select(
     n_threads: Any,
     report: Callable[[str, int, int], None],
 ) -> Selection:
-    X = check_array(X)
+    X = check_input(X)
     n = X.shape[0]
     k = check_n_clusters(n_clusters, n)
     budget = check_int(budget, "budget", 1, None if replace else n)
@@ -125,6 +167,11 @@ def _run_select(
     # the nearest subsample member; then one exact pass over all rows measures the costs to the
     # representatives (KMeans alone would add a second full pass for its own labels_).
     init, max_points_per_center = resolve_auto(init, max_points_per_center, n, k, X.shape[1])
+    if isinstance(X, RowSource) and not fits_on_subsample(max_points_per_center, n, k):
+        # A full-data fit reads every row many times: materialise the rows once (in memory for
+        # in-memory input, else in a temporary file), then it is the in-memory path exactly.
+        source = X
+        X = source.materialize(lambda block, start: check_rows(block, source.name, start))
     km = backend.kmeans(
         k, z=z, init=init, max_iter=max_iter, tol=tol,
         max_points_per_center=max_points_per_center, random_state=seed, n_threads=n_threads,
@@ -133,9 +180,8 @@ def _run_select(
     reps = backend.snap(X_fit, km.cluster_centers_, fit_labels, nt)
     if rows is not None:
         reps = rows[reps]
-    report("assign", 0, 1)
-    labels, cost, phi = backend.assign(X, X[reps], z, u, nt)
-    report("assign", 1, 1)
+    rep_rows = take_rows(X, reps)
+    labels, cost, phi = assign_all(backend, X, rep_rows, z, u, nt, report)
     cluster_weights = np.bincount(labels, weights=u, minlength=k).astype(np.float64)
     total_weight = float(n if u is None else u.sum())
 
@@ -149,7 +195,7 @@ def _run_select(
         report("oracle", 1, 2)
         rep_losses = np.array([known[r] for r in reps.tolist()])
         if lam_auto:  # no extra queries: the representatives' losses are known now
-            lam = estimate_lam(X[reps], rep_losses, z)
+            lam = estimate_lam(rep_rows, rep_losses, z)
 
     # 4. Sensitivities and the sample.
     p = backend.sensitivities(cost, labels, rep_losses, lam, u, method=method, n_clusters=k)

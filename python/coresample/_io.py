@@ -100,20 +100,12 @@ def _check_embedding_array(X: Any, source: str) -> np.ndarray:
         )
     if X.dtype.kind != "f":
         raise InputError(
-            f"{source}: embeddings must have a float dtype (float32 or float64; float16 is "
-            f"converted), got {X.dtype}"
+            f"{source}: embeddings must have a float dtype (float16, float32 or float64), "
+            f"got {X.dtype}"
         )
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise InputError(f"{source}: embeddings are empty (shape {X.shape})")
     return X
-
-
-def _as_supported_float(X: np.ndarray, progress: Progress, source: str) -> np.ndarray:
-    """float16 (and other floats) -> float32 copy with a note; float32/64 untouched."""
-    if X.dtype in (np.float32, np.float64):
-        return X
-    progress.message(f"{source}: converting {X.dtype} to float32 (a copy in memory)")
-    return np.ascontiguousarray(X, dtype=np.float32)
 
 
 def _load_npy(path: str) -> np.ndarray:
@@ -145,7 +137,10 @@ def _load_npz(path: str, key: Optional[str]) -> np.ndarray:
         raise InputError(f"{path}: not a readable .npz archive ({exc})") from None
 
 
-def _load_shards(folder: str, progress: Progress) -> np.ndarray:
+def _load_shards(folder: str) -> Any:
+    """A folder of .npy shards as one `Shards` matrix: memory-mapped, never concatenated."""
+    from ._source import Shards
+
     names = sorted(f for f in os.listdir(folder) if f.endswith(".npy"))
     if not names:
         raise InputError(f"{folder}: folder holds no .npy shards")
@@ -159,13 +154,7 @@ def _load_shards(folder: str, progress: Progress) -> np.ndarray:
                 f"{src}: shape {shard.shape} {shard.dtype} does not match the first shard "
                 f"{names[0]} (n_features={first.shape[1]}, {first.dtype})"
             )
-    n = sum(s.shape[0] for s in shards)
-    X = np.empty((n, first.shape[1]), dtype=first.dtype)
-    start = 0
-    for shard in progress.iterate(shards, len(shards), "load shards", "shard"):
-        X[start : start + shard.shape[0]] = shard
-        start += shard.shape[0]
-    return X
+    return Shards(shards)
 
 
 def _load_parquet(path: str, column: Optional[str], progress: Progress) -> np.ndarray:
@@ -253,10 +242,11 @@ def load_embeddings(
     Parameters
     ----------
     path : str
-        A `.npy` file (memory-mapped; a C-contiguous float32/float64 array is used without a
-        copy), a `.npz` archive (its single array, or `key`), a folder of `.npy` shards
-        (concatenated in sorted file-name order into one in-memory array), or a `.parquet` file
-        (`column`: a list or fixed-size-list column of floats, read into float32; needs pyarrow).
+        A `.npy` file (memory-mapped: float32/float64 used in place, float16 read in blocks),
+        a `.npz` archive (its single array, or `key`; loaded into memory), a folder of `.npy`
+        shards (memory-mapped and read in blocks in sorted file-name order, never
+        concatenated: `coresample.Shards`), or a `.parquet` file (`column`: a list or
+        fixed-size-list column of floats, read into an in-memory float32 array; needs pyarrow).
     key : str, default=None
         Array name inside a `.npz` archive with several arrays.
     column : str, default=None
@@ -266,8 +256,8 @@ def load_embeddings(
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features), float32 or float64
-        float16 input is converted to float32 (a copy).
+    X : ndarray of shape (n_samples, n_features) or Shards
+        float16 stays float16: `select` converts it block by block (docs/OUT_OF_CORE.md).
 
     Raises
     ------
@@ -278,7 +268,7 @@ def load_embeddings(
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file or directory")
     if os.path.isdir(path):
-        X = _load_shards(path, progress)
+        return _load_shards(path)
     else:
         ext = os.path.splitext(path)[1].lower()
         try:
@@ -295,8 +285,7 @@ def load_embeddings(
                 )
         except PermissionError as exc:
             raise InputError(f"{path}: {exc.strerror}") from None
-    _check_embedding_array(X, path)
-    return _as_supported_float(X, progress, path)
+    return _check_embedding_array(X, path)
 
 
 def load_losses(path: str, n_samples: int) -> np.ndarray:

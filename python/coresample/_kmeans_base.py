@@ -15,6 +15,7 @@ import numpy as np
 
 from ._progress import reporting
 from ._random import KMEANS_PARALLEL, seed_from_random_state
+from ._source import take_rows
 from ._validation import (
     check_array, check_float, check_int, check_n_clusters, check_n_threads,
     check_sample_weight, check_z,
@@ -230,7 +231,7 @@ class KMeansBase:
         rows, Xs, us = None, X, u
         if mppc is not None and n > k * mppc:
             rows = self._subsample(n, k * mppc, seed, nt)
-            Xs = X[rows]
+            Xs = take_rows(X, rows)  # X may be a RowSource (select's out-of-core input)
             us = None if u is None else u[rows]
         centers = self._initial_centers(Xs, us, k, z, seed, nt)
         tol_abs = tol * self._mean_variance(Xs, nt) if tol > 0 else 0.0

@@ -16,7 +16,9 @@ import os
 import platform
 import sys
 import traceback
-from typing import Any, Dict, List, Optional
+import warnings
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional
 
 SELECT_DESCRIPTION = """\
 Pick a small weighted representative subset of the rows of EMB (clustering-based sensitivity
@@ -25,12 +27,16 @@ random_state=SEED, ...) on the same array.
 
 input EMB:
   file.npy        memory-mapped; C-contiguous float32/float64 is used without a copy
-  file.npz        its single array, or --key NAME
-  folder/         the .npy shards in it, concatenated in sorted file-name order into one
-                  in-memory array (all shards need the same n_features and dtype)
+  file.npz        its single array, or --key NAME (loaded into memory)
+  folder/         the .npy shards in it in sorted file-name order, memory-mapped and read
+                  in blocks, never concatenated (same n_features and dtype in all shards)
   file.parquet    --column NAME (default: the only list column), a list or fixed-size list of
-                  floats per row, read into float32 (needs pyarrow)
-  float16 is converted to float32; integer dtypes, NaN/inf and non-2-D arrays are errors.
+                  floats per row, read into an in-memory float32 array (needs pyarrow)
+  float16 is computed in float32, converted block by block; integer dtypes, NaN/inf and
+  non-2-D arrays are errors. Out of core (docs/OUT_OF_CORE.md): with a subsample fit
+  (--points-per-center N, or 'auto' on large problems) only O(n) scalars and one block of
+  rows are in memory; an all-rows fit first copies shards and float16 input into one
+  temporary float32 file in TMPDIR.
 
 --loss-file L:
   a .npy of n_samples per-row losses (finite, >= 0) used as the oracle (only the rows the
@@ -69,6 +75,17 @@ def _lam(value: str) -> Any:
     return lam
 
 
+def _points_per_center(value: str) -> Any:
+    if value in ("auto", "all"):
+        return "auto" if value == "auto" else None
+    try:
+        return _positive_int(value)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, 'auto' or 'all', got {value!r}"
+        ) from None
+
+
 def _positive_int(value: str) -> int:
     try:
         n = int(value)
@@ -77,6 +94,26 @@ def _positive_int(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
     return n
+
+
+@contextmanager
+def _copy_notes(progress: Any) -> Iterator[None]:
+    """Show the library's CopyWarnings (a copy or temporary file it had to make) as notes on
+    stderr, when they happen."""
+    from ._validation import CopyWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CopyWarning)
+        shown = warnings.showwarning
+
+        def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, CopyWarning):
+                progress.message(f"note: {message}")
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -126,6 +163,15 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=["plain", "difference"],
         default="plain",
         help="estimator with --loss-file (difference needs it; default plain)",
+    )
+    sel.add_argument(
+        "--points-per-center",
+        type=_points_per_center,
+        default="auto",
+        metavar="N|auto|all",
+        help="fit the centers on N rows per center (a uniform subsample), 'all' rows, or 'auto' "
+        "(48 on large problems, else all; default). A subsample fit reads shards and float16 "
+        "input in blocks; an all-rows fit copies them once into a temporary file first",
     )
     sel.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sel.add_argument(
@@ -309,7 +355,7 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         detail = (
             f"k={args.clusters}, budget={args.budget}, z={args.z}, threads={args.threads or 'all'}"
         )
-        with progress.phase("cluster + sample", detail):
+        with progress.phase("cluster + sample", detail), _copy_notes(progress):
             sel = coresample.select(
                 X,
                 args.budget,
@@ -322,6 +368,7 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
                 estimator=args.estimator,
                 random_state=args.seed,
                 n_threads=args.threads,
+                max_points_per_center=args.points_per_center,
                 progress=not progress.quiet,  # per-phase bars (k-means++, lloyd, ...) on stderr
             )
         params = {
@@ -338,6 +385,7 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
             "estimator": args.estimator,
             "seed": args.seed,
             "threads": args.threads,
+            "points_per_center": args.points_per_center,
             "version": coresample.__version__,
         }
         meta = selection_metadata(sel, X.shape[0], X.shape[1], params)

@@ -4,6 +4,7 @@ Same public names, signatures and results (docs/ARCHITECTURE.md): identical samp
 seed, clustering equal to rounding. Slow and readable; it never imports the C++ extension's code.
 """
 from .._results import Selection
+from .._source import Shards
 from .._validation import CopyWarning
 from .._adaptive import AdaptiveSelection
 from ..estimate import Estimate, estimate, sample_size
@@ -19,7 +20,7 @@ from .sensitivity import sensitivities
 from .snap import snap_to_rows
 
 __all__ = [
-    "AdaptiveSelection", "CopyWarning", "Estimate", "KMeans", "Selection", "assign", "baselines",
-    "estimate", "estimate_lam", "kmeans_plusplus", "regression", "sample", "sample_size", "select",
-    "select_adaptive", "sensitivities", "snap_to_rows",
+    "AdaptiveSelection", "CopyWarning", "Estimate", "KMeans", "Selection", "Shards", "assign",
+    "baselines", "estimate", "estimate_lam", "kmeans_plusplus", "regression", "sample",
+    "sample_size", "select", "select_adaptive", "sensitivities", "snap_to_rows",
 ]
