@@ -17,11 +17,11 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._validation import CopyWarning
+from ._validation import CopyWarning, check_finite
 
-# Bytes of compute-dtype rows per block: large enough that per-call overheads vanish (a block
-# is ~16k rows at d = 512), small against any machine's memory.
-BLOCK_BYTES = 32 << 20
+# Bytes of compute-dtype rows per block: large enough that per-call overheads vanish (16k rows
+# at d = 128), small against any machine's memory (bench/out_of_core.py measures the peak).
+BLOCK_BYTES = 8 << 20
 
 # Rows per reduction block of the core (cpp/blocks.h kBlock, reference/_blocks.py BLOCK; a test
 # checks they agree); not imported: coresample.reference imports this module.
@@ -229,9 +229,7 @@ class RowSource:
 
 def check_rows(block: np.ndarray, name: str, start: int) -> None:
     """Raise ValueError naming the global row if rows read from a RowSource hold NaN or inf."""
-    finite = np.isfinite(block).all(axis=1)
-    if not finite.all():
-        raise ValueError(f"{name} contains NaN or inf (first at row {start + int(np.argmin(finite))})")
+    check_finite(block, name, first_row=start)
 
 
 def take_rows(X: Any, rows: np.ndarray) -> np.ndarray:

@@ -63,13 +63,14 @@ def check_array(X: Any, name: str = "X") -> np.ndarray:
     return X
 
 
-def check_finite(a: np.ndarray, name: str) -> None:
-    """Raise ValueError if a holds NaN or inf (scanned in row chunks to bound the temporary)."""
+def check_finite(a: np.ndarray, name: str, first_row: int = 0) -> None:
+    """Raise ValueError if a holds NaN or inf (scanned in row chunks to bound the temporary);
+    rows are numbered from `first_row` in the message."""
     flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
     for start in range(0, flat.shape[0], _FINITE_CHECK_ROWS):
         chunk = flat[start : start + _FINITE_CHECK_ROWS]
         if not np.isfinite(chunk).all():
-            bad = start + int(np.flatnonzero(~np.isfinite(chunk).all(axis=1))[0])
+            bad = first_row + start + int(np.flatnonzero(~np.isfinite(chunk).all(axis=1))[0])
             raise ValueError(f"{name} contains NaN or inf (first at row {bad})")
 
 
