@@ -50,8 +50,8 @@ def select_adaptive(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64
-        Embeddings.
+    X : ndarray of shape (n_samples, n_features), or Shards
+        Embeddings, as for `select` (out-of-core input is read in blocks by every round).
     budget : int
         Rows to choose in all (warm start included), rounds + 1 <= budget <= n_samples.
     n_clusters : int

@@ -55,8 +55,12 @@ def select(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64
-        Embeddings. C-contiguous input is used in place, without a copy.
+    X : ndarray of shape (n_samples, n_features), or Shards
+        Embeddings. C-contiguous float32/float64 input (memmaps included) is used in place,
+        without a copy. float16, strided arrays and `Shards` are read in row blocks when the
+        centers are fitted on a subsample (`max_points_per_center`), with the same result as
+        the in-memory float32/float64 array (docs/OUT_OF_CORE.md); an all-rows fit copies them
+        first (CopyWarning; a temporary file for memmaps and shards).
     budget : int
         Number of sampled rows s: i.i.d. draws (replace=True) or distinct rows (replace=False,
         at most n_samples). The n_clusters representatives come in addition.
