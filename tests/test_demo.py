@@ -29,6 +29,7 @@ def test_docstring_examples():
 
     import coresample  # noqa: F401  (loads every submodule below)
 
-    for name in ["assign", "estimate", "kmeans", "sampling", "select", "adaptive", "hoelder", "regression"]:
+    for name in ["assign", "estimate", "kmeans", "sampling", "select", "adaptive", "hoelder", "regression",
+                 "_source"]:
         result = doctest.testmod(sys.modules[f"coresample.{name}"])
         assert result.failed == 0 and result.attempted > 0, name
