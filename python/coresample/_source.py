@@ -52,8 +52,9 @@ class Shards:
     >>> X = coresample.Shards([a[:250], a[250:]])
     >>> X.shape, X.dtype
     ((600, 8), dtype('float32'))
-    >>> s1 = coresample.select(X, 20, n_clusters=4, replace=False, random_state=0)
-    >>> s2 = coresample.select(a, 20, n_clusters=4, replace=False, random_state=0)
+    >>> kw = dict(n_clusters=4, replace=False, random_state=0, max_points_per_center=50)
+    >>> s1 = coresample.select(X, 20, **kw)  # a subsample fit: read in blocks, no copy
+    >>> s2 = coresample.select(a, 20, **kw)
     >>> bool((s1.indices == s2.indices).all())
     True
     """
