@@ -344,6 +344,7 @@ PYBIND11_MODULE(_core, m) {
 
   set_interrupt_hook(&python_interrupt_hook);
   set_progress_hook(&python_progress_hook);
+  install_fork_guard();
   m.def("set_progress", &set_progress_py, py::arg("callback"),
         "This thread's progress callback(phase, done, total) for k-means++ centers and Lloyd "
         "iterations, or None; a callback that raises stops the computation.");
@@ -383,4 +384,7 @@ PYBIND11_MODULE(_core, m) {
         "Kernel levels usable on this CPU with this build.");
   m.def("has_openmp", &has_openmp, "Whether the core was built with OpenMP.");
   m.def("max_threads", &max_threads, "Threads used when n_threads=0.");
+  m.def("forked_after_team", &threads_unsafe_after_fork,
+        "Whether this is a child forked after the parent started a GNU OpenMP team: the core "
+        "then runs single-threaded (fork_guard.h).");
 }

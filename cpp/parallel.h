@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common.h"
+#include "fork_guard.h"
 #include "interrupt.h"
 
 #ifdef CORESAMPLE_HAVE_OPENMP
@@ -24,10 +25,11 @@ inline bool has_openmp() {
 #endif
 }
 
-/// OpenMP's default team size (omp_get_max_threads()), 1 without OpenMP.
+/// OpenMP's default team size (omp_get_max_threads()), 1 without OpenMP or where teams are
+/// unusable after fork (fork_guard.h).
 inline int max_threads() {
 #ifdef CORESAMPLE_HAVE_OPENMP
-  return omp_get_max_threads();
+  return threads_unsafe_after_fork() ? 1 : omp_get_max_threads();
 #else
   return 1;
 #endif
@@ -73,7 +75,8 @@ void parallel_for(index_t n_items, int n_threads, F&& fn) {
   if (static_cast<index_t>(nt) > n_items) nt = static_cast<int>(n_items);
   bool interrupted = false;
 #ifdef CORESAMPLE_HAVE_OPENMP
-  if (nt > 1) {
+  if (nt > 1 && !threads_unsafe_after_fork()) {
+    g_team_started.store(true, std::memory_order_relaxed);
     std::atomic<bool> stop{false};
     std::exception_ptr error;
     std::mutex error_mutex;

@@ -87,3 +87,5 @@ def has_openmp() -> bool:
     """Whether the core was built with OpenMP."""
 def max_threads() -> int:
     """Threads used when n_threads=0."""
+def forked_after_team() -> bool:
+    """Whether this is a child forked after the parent started a GNU OpenMP team: the core then runs single-threaded (fork_guard.h)."""
