@@ -156,6 +156,7 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
 template <class T>
 double mean_variance(const T* X, index_t n, index_t d, int n_threads) {
   CORESAMPLE_CHECK(n >= 1 && d >= 1, "mean_variance: X must have at least one row and one column");
+  n_threads = threads_for_work(n_threads, 2.0 * static_cast<double>(n) * static_cast<double>(d));
   const index_t nb = num_blocks(n);
   std::vector<double> partial(static_cast<size_t>(nb * d));  // [block][feature]
   auto combine = [&](std::vector<double>& out) {

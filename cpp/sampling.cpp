@@ -25,6 +25,10 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+/// Operations per row of p across a draw's passes (check, sums, search), for threads_for_work:
+/// below ~500k rows a draw stays on the calling thread (a team's wake-up can cost more).
+constexpr double kWorkPerRow = 8.0;
+
 /// Independent blocks processed together: the sequential sum inside a block is a chain of
 /// dependent additions (4 cycles each), so kLanes blocks interleaved row by row keep kLanes chains
 /// in flight. Each block's additions and their order are unchanged.
@@ -365,6 +369,7 @@ double smallest_by_buckets(std::vector<Candidate>& cand, index_t n_below, double
 void sample_with_replacement(const double* p, index_t n, index_t size, std::uint64_t seed,
                              index_t* indices, double* weights, int n_threads) {
   CORESAMPLE_CHECK(size >= 0, "sample_with_replacement: size must be >= 0");
+  n_threads = threads_for_work(n_threads, kWorkPerRow * static_cast<double>(n) + 64.0 * size);
   const ProbabilityStats st = check_probabilities(p, n, n_threads);
   if (size == 0) return;
   const double S = st.total;
@@ -387,7 +392,7 @@ void sample_with_replacement(const double* p, index_t n, index_t size, std::uint
   if (size * 4 < num_blocks(n)) {
     std::vector<double> offsets(st.block_totals.size() + 1, 0.0);
     for (size_t b = 0; b < st.block_totals.size(); ++b) offsets[b + 1] = offsets[b] + st.block_totals[b];
-    parallel_for(size, n_threads, [&](index_t i) {
+    parallel_for(size, threads_for_work(n_threads, 1024.0 * size), [&](index_t i) {
       const std::uint64_t k = draw_from_key(key, static_cast<std::uint64_t>(i)) >> 11;
       emit(i, search_without_cdf(p, n, offsets, S, k));
     });
@@ -418,6 +423,7 @@ void sample_without_replacement(const double* p, index_t n, index_t size, std::u
                                 int n_threads) {
   CORESAMPLE_CHECK(size >= 0, "sample_without_replacement: size must be >= 0");
   CORESAMPLE_CHECK(n >= 1, "p is empty");
+  n_threads = threads_for_work(n_threads, kWorkPerRow * static_cast<double>(n) + 64.0 * size);
   const std::uint64_t key = stream_key(seed, stream);
   const index_t nb = num_blocks(n);
   const index_t need = size + 1;  // the sample and tau

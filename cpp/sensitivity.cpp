@@ -14,6 +14,7 @@ void sensitivities(const double* cost, const index_t* labels, index_t n,
   CORESAMPLE_CHECK(k >= 1, "sensitivities: n_clusters must be >= 1");
   check_labels(labels, n, k);
   if (n == 0) return;
+  n_threads = threads_for_work(n_threads, 8.0 * static_cast<double>(n));  // a few passes over n
   auto weight = [u](index_t e) { return u != nullptr ? u[e] : 1.0; };
   const double Phi = blocked_sum_of(n, n_threads, [&](index_t e) { return weight(e) * cost[e]; });
   const double U = blocked_sum_of(n, n_threads, weight);

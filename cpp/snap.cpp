@@ -35,6 +35,9 @@ void snap_to_rows(const T* X, index_t n, index_t d, const T* centers, index_t k,
     for (index_t e = 0; e < n; ++e) rows[next[labels[e]]++] = e;
   }
 
+  // Small problems stay on one thread (parallel.h): waking a team for a few thousand distances
+  // cost more than the distances (1.7 ms of a 2.3 ms select on 200 rows, k = 3).
+  n_threads = threads_for_work(n_threads, static_cast<double>(n) * static_cast<double>(d));
   parallel_for(k, n_threads, [&](index_t c) {
     index_t best = -1;
     double best_d2 = 0.0;
