@@ -11,10 +11,23 @@
 #include <cstddef>
 #include <cstdlib>
 
+/// x86 (32 or 64 bit) in any compiler's spelling.
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#define CORESAMPLE_ARCH_X86 1
+#endif
+
+/// cl.exe takes the MSVC spellings below; GCC and clang (clang-cl too) the builtins. Defining
+/// CORESAMPLE_TEST_MSVC_SPELLINGS makes MinGW clang take the MSVC spellings as well, so that
+/// .ci/windows-compile-check can compile them without MSVC: MinGW's <intrin.h> declares the same
+/// intrinsics. Never defined in a build.
+#if (defined(_MSC_VER) && !defined(__clang__)) || defined(CORESAMPLE_TEST_MSVC_SPELLINGS)
+#define CORESAMPLE_MSVC_SPELLINGS 1
+#endif
+
 #if defined(_WIN32)
 #include <malloc.h>  // _aligned_malloc, _aligned_free
 #endif
-#if defined(_MSC_VER) && !defined(__clang__)
+#if defined(CORESAMPLE_MSVC_SPELLINGS)
 #include <intrin.h>  // _BitScanForward, _mm_prefetch
 #endif
 
@@ -41,7 +54,7 @@ static inline void aligned_free(void* p) {
 #endif
 }
 
-#if defined(_MSC_VER) && !defined(__clang__)
+#if defined(CORESAMPLE_MSVC_SPELLINGS)
 /// Index of the lowest set bit of x != 0 (__builtin_ctz).
 static inline int msvc_ctz(unsigned x) {
   unsigned long i = 0;
@@ -52,7 +65,23 @@ static inline int msvc_ctz(unsigned x) {
 
 }  // namespace coresample
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(CORESAMPLE_MSVC_SPELLINGS)
+
+#include <cmath>
+#if defined(CORESAMPLE_ARCH_X86)
+#define CORESAMPLE_PREFETCH(p) _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0)
+#define CORESAMPLE_PREFETCH_L2(p) _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T1)
+#else
+#define CORESAMPLE_PREFETCH(p) ((void)(p))
+#define CORESAMPLE_PREFETCH_L2(p) ((void)(p))
+#endif
+// The CRT's fma is exact; under /arch:AVX2 and up MSVC may emit the instruction for it.
+#define CORESAMPLE_FMA(a, b, c) std::fma((a), (b), (c))
+#define CORESAMPLE_CTZ(x) ::coresample::msvc_ctz(x)
+// MSVC has no unroll pragma (and warns C4068 on GCC's); its own heuristics decide.
+#define CORESAMPLE_UNROLL(n)
+
+#elif defined(__GNUC__) || defined(__clang__)
 
 /// Prefetch for reading into all cache levels / into L2 only (hints, no effect on results).
 #define CORESAMPLE_PREFETCH(p) __builtin_prefetch(p)
@@ -65,22 +94,6 @@ static inline int msvc_ctz(unsigned x) {
 /// Loop unrolling hint for the loop that follows.
 #define CORESAMPLE_PRAGMA(x) _Pragma(#x)
 #define CORESAMPLE_UNROLL(n) CORESAMPLE_PRAGMA(GCC unroll n)
-
-#elif defined(_MSC_VER)
-
-#include <cmath>
-#if defined(_M_X64) || defined(_M_IX86)
-#define CORESAMPLE_PREFETCH(p) _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0)
-#define CORESAMPLE_PREFETCH_L2(p) _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T1)
-#else
-#define CORESAMPLE_PREFETCH(p) ((void)(p))
-#define CORESAMPLE_PREFETCH_L2(p) ((void)(p))
-#endif
-// The CRT's fma is exact; under /arch:AVX2 and up MSVC may emit the instruction for it.
-#define CORESAMPLE_FMA(a, b, c) std::fma((a), (b), (c))
-#define CORESAMPLE_CTZ(x) ::coresample::msvc_ctz(x)
-// MSVC has no unroll pragma (and warns C4068 on GCC's); its own heuristics decide.
-#define CORESAMPLE_UNROLL(n)
 
 #else
 #error "coresample: unknown compiler; add its spellings to cpp/portable.h"

@@ -3,16 +3,18 @@
 #include <cstring>
 
 #include "kernels/kernels.h"
+#include "portable.h"
 
 // x86 CPU detection: GCC/clang (Linux, macOS, MinGW) use <cpuid.h>, inline xgetbv and
-// __builtin_cpu_supports; MSVC and clang-cl have none of the first three in that form (clang-cl
-// would also need compiler-rt linked for __builtin_cpu_supports) and use the <intrin.h>
-// intrinsics instead.
-#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+// __builtin_cpu_supports; MSVC has none of them, and clang-cl would need compiler-rt linked for
+// __builtin_cpu_supports, so both use the <intrin.h> intrinsics instead (see portable.h for
+// CORESAMPLE_TEST_MSVC_SPELLINGS).
+#if defined(CORESAMPLE_ARCH_X86) && \
+    (defined(_MSC_VER) || defined(CORESAMPLE_TEST_MSVC_SPELLINGS))
 #define CORESAMPLE_CPUID_MSVC 1
 #include <immintrin.h>  // _xgetbv
 #include <intrin.h>     // __cpuid, __cpuidex
-#elif defined(__x86_64__) || defined(__i386__)
+#elif defined(CORESAMPLE_ARCH_X86)
 #define CORESAMPLE_CPUID_GNU 1
 #include <cpuid.h>
 #endif
