@@ -18,6 +18,7 @@
 
 #include "blocks.h"
 #include "kernels/kernels.h"
+#include "portable.h"
 #include "rng.h"
 
 namespace coresample {
@@ -143,7 +144,8 @@ ProbabilityStats check_probabilities(const double* p, index_t n, int n_threads) 
 
 /// An uninitialised array for large scratch data (the cdf: 8 bytes a row). On Linux it asks for
 /// transparent huge pages: the first touch of 80 MB in 4 KiB pages costs 20k page faults, and the
-/// random reads of the draws would miss the TLB on nearly every access.
+/// random reads of the draws would miss the TLB on nearly every access. Both sizes come from
+/// portable.h's aligned_malloc, so that one deleter (aligned_free) releases either.
 template <class T>
 class Buffer {
  public:
@@ -153,12 +155,12 @@ class Buffer {
     constexpr size_t kHuge = size_t{1} << 21;
     if (bytes >= kHuge) {
       const size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
-      ptr_.reset(static_cast<T*>(std::aligned_alloc(kHuge, rounded)));
+      ptr_.reset(static_cast<T*>(aligned_malloc(kHuge, rounded)));
 #ifdef MADV_HUGEPAGE
       if (ptr_) madvise(ptr_.get(), rounded, MADV_HUGEPAGE);
 #endif
     } else {
-      ptr_.reset(static_cast<T*>(std::malloc(bytes == 0 ? 1 : bytes)));
+      ptr_.reset(static_cast<T*>(aligned_malloc(alignof(T), bytes == 0 ? 1 : bytes)));
     }
     if (!ptr_) throw std::bad_alloc();
   }
@@ -166,7 +168,7 @@ class Buffer {
 
  private:
   struct Free {
-    void operator()(T* p) const { std::free(p); }
+    void operator()(T* p) const { aligned_free(p); }
   };
   std::unique_ptr<T, Free> ptr_;
 };
@@ -235,10 +237,12 @@ class GuidedSums {
   }
 
   index_t guide_index(std::uint64_t k) const { return static_cast<index_t>(k >> (53 - q_)); }
-  void prefetch_guide(std::uint64_t k) const { __builtin_prefetch(guide_.get() + guide_index(k)); }
+  void prefetch_guide(std::uint64_t k) const {
+    CORESAMPLE_PREFETCH(guide_.get() + guide_index(k));
+  }
   /// Prefetches the row where the search for k starts (guide[t] must be in cache by now).
   void prefetch_start(std::uint64_t k) const {
-    __builtin_prefetch(p_ + std::min(guide_.get()[guide_index(k)].row, n_ - 1));
+    CORESAMPLE_PREFETCH(p_ + std::min(guide_.get()[guide_index(k)].row, n_ - 1));
   }
 
   /// The first j with cdf_j > (k * 2^-53) * total, or n if none; k < 2^53.

@@ -25,7 +25,7 @@ auto trials_kernel(const KernelTable& table, double) { return table.trial_distan
 /// cost(d2) >= D_e. The relative margin 1e-9 covers the rounding of the division, pow, and the
 /// product u_e * cost in the callers. Weight 0: the row's terms are 0 whatever its distance.
 double screen_threshold(double De, double we, double z) {
-  if (!(we > 0.0)) return -__builtin_huge_val();
+  if (!(we > 0.0)) return -HUGE_VAL;
   const double t = De / we;
   const double s = z == 2.0 ? t : (z == 1.0 ? t * t : std::pow(t, 2.0 / z));
   return s + s * 1e-9;
@@ -78,7 +78,7 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
   // with D) are not computed exactly. The chosen centers are the same bits either way.
   constexpr bool kFloat = sizeof(T) == sizeof(float);
   const bool screen = kFloat && table.trial_distances_screened_f32 != nullptr;
-  std::vector<double> thr(screen ? static_cast<size_t>(n) : 0, __builtin_huge_val());
+  std::vector<double> thr(screen ? static_cast<size_t>(n) : 0, HUGE_VAL);
   // The L candidates in double, transposed (points_t[f * L + j]), their norms, and for the
   // screen the same points in float.
   std::vector<double> points_t(static_cast<size_t>(d * L));
@@ -103,7 +103,7 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
   // D_e = min(D_e, u_e * dist(x_e, new center)^z) over block b from its distance column; the same
   // pass leaves the block totals of D for the next draws' CDF (one parallel region per update:
   // each region costs a wake-up of the other threads, which is slow when the machine is busy).
-  std::vector<double> D(static_cast<size_t>(n), __builtin_huge_val());
+  std::vector<double> D(static_cast<size_t>(n), HUGE_VAL);
   std::vector<double> block_total(static_cast<size_t>(nb));
   auto lower_D = [&](index_t b, const double* col) {
     const index_t begin = block_begin(b);

@@ -3,8 +3,19 @@
 #include <cstring>
 
 #include "kernels/kernels.h"
+#include "portable.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+// x86 CPU detection: GCC/clang (Linux, macOS, MinGW) use <cpuid.h>, inline xgetbv and
+// __builtin_cpu_supports; MSVC has none of them, and clang-cl would need compiler-rt linked for
+// __builtin_cpu_supports, so both use the <intrin.h> intrinsics instead (see portable.h for
+// CORESAMPLE_TEST_MSVC_SPELLINGS).
+#if defined(CORESAMPLE_ARCH_X86) && \
+    (defined(_MSC_VER) || defined(CORESAMPLE_TEST_MSVC_SPELLINGS))
+#define CORESAMPLE_CPUID_MSVC 1
+#include <immintrin.h>  // _xgetbv
+#include <intrin.h>     // __cpuid, __cpuidex
+#elif defined(CORESAMPLE_ARCH_X86)
+#define CORESAMPLE_CPUID_GNU 1
 #include <cpuid.h>
 #endif
 
@@ -18,7 +29,23 @@ namespace {
 // already folds the XCR0 test in; we repeat it with xgetbv so that the check does not depend on
 // the compiler's runtime.
 bool cpu_has(unsigned leaf1_ecx, unsigned leaf7_ebx, unsigned xcr0_bits) {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(CORESAMPLE_CPUID_MSVC)
+  // The same tests as below; __cpuid does not check the highest leaf, so leaf 0 is read first.
+  int r[4] = {0, 0, 0, 0};  // eax, ebx, ecx, edx
+  __cpuid(r, 0);
+  const unsigned max_leaf = static_cast<unsigned>(r[0]);
+  if (max_leaf < 1) return false;
+  __cpuid(r, 1);
+  const unsigned ecx = static_cast<unsigned>(r[2]);
+  const bool osxsave = (ecx & (1u << 27)) != 0;
+  if (!osxsave || (ecx & leaf1_ecx) != leaf1_ecx) return false;
+  const unsigned long long xcr0 = _xgetbv(0);
+  if ((static_cast<unsigned>(xcr0) & xcr0_bits) != xcr0_bits) return false;
+  if (max_leaf < 7) return false;
+  __cpuidex(r, 7, 0);
+  const unsigned ebx = static_cast<unsigned>(r[1]);
+  return (ebx & leaf7_ebx) == leaf7_ebx;
+#elif defined(CORESAMPLE_CPUID_GNU)
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
   const bool osxsave = (ecx & (1u << 27)) != 0;
@@ -44,8 +71,12 @@ constexpr unsigned kXcr0Avx = 0x6u;  // SSE and AVX (YMM) state
 #ifdef CORESAMPLE_HAVE_AVX2
 // AVX2 and FMA in cpuid, and the OS saves the YMM state (XCR0 bits 1-2).
 bool cpu_has_avx2() {
+#if defined(CORESAMPLE_CPUID_GNU)
   return cpu_has(kLeaf1Fma, kLeaf7Avx2, kXcr0Avx) && __builtin_cpu_supports("avx2") &&
          __builtin_cpu_supports("fma");
+#else
+  return cpu_has(kLeaf1Fma, kLeaf7Avx2, kXcr0Avx);
+#endif
 }
 #endif
 
@@ -56,9 +87,13 @@ bool cpu_has_avx2() {
 bool cpu_has_avx512() {
   constexpr unsigned kLeaf7Avx512 = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
   constexpr unsigned kXcr0Zmm = 0xE0u;
+#if defined(CORESAMPLE_CPUID_GNU)
   return cpu_has(kLeaf1Fma, kLeaf7Avx2 | kLeaf7Avx512, kXcr0Avx | kXcr0Zmm) &&
          __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+  return cpu_has(kLeaf1Fma, kLeaf7Avx2 | kLeaf7Avx512, kXcr0Avx | kXcr0Zmm);
+#endif
 }
 #endif
 

@@ -15,7 +15,10 @@
 #error "define CORESAMPLE_KERNEL_NS before including kernels-inl.h"
 #endif
 
+#include <cmath>  // HUGE_VAL (a macro: +inf)
+
 #include "kernels/kernels.h"
+#include "portable.h"
 
 namespace coresample {
 namespace CORESAMPLE_KERNEL_NS {
@@ -75,7 +78,7 @@ void nearest_center(const T* x, index_t m, index_t d, const T* packed, const T* 
   constexpr index_t KC = kPortableTile<T>;
   const index_t n_tiles = (k + KC - 1) / KC;
   for (index_t i = 0; i < m; ++i) {
-    best[i] = static_cast<T>(__builtin_huge_val());  // +inf: any finite value is smaller
+    best[i] = static_cast<T>(HUGE_VAL);  // +inf: any finite value is smaller
     labels[i] = 0;
   }
   for (index_t r0 = 0; r0 < m; r0 += kRowChunk) {
@@ -168,7 +171,7 @@ void add_rows(const T* X, index_t d, const index_t* rows, index_t count, const d
     if (p + kAhead < count) {
       const T* next = X + rows[p + kAhead] * d;
       for (index_t j = 0; j < d; j += 64 / static_cast<index_t>(sizeof(T))) {
-        __builtin_prefetch(next + j);
+        CORESAMPLE_PREFETCH(next + j);
       }
     }
     const T* x = X + rows[p] * d;
@@ -253,7 +256,7 @@ void nearest_center_tiled(const typename M::T* x, index_t m, index_t d,
   const index_t tile_bytes = (d > 0 ? d : 1) * NR * static_cast<index_t>(sizeof(T));
   const index_t group = kGroupBytes / tile_bytes > 0 ? kGroupBytes / tile_bytes : 1;
   for (index_t i = 0; i < m; ++i) {
-    best[i] = static_cast<T>(__builtin_huge_val());  // +inf: any finite value is smaller
+    best[i] = static_cast<T>(HUGE_VAL);  // +inf: any finite value is smaller
     labels[i] = 0;
   }
   for (index_t g0 = 0; g0 < n_tiles; g0 += group) {

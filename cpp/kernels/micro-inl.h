@@ -21,7 +21,7 @@ struct Micro {
   static void tile(const T* xp, index_t d, const T* cp, const T* norms, index_t c0, index_t rows,
                    T* best, index_t* labels) {
     V acc0[MR], acc1[MR];
-#pragma GCC unroll 16
+    CORESAMPLE_UNROLL(16)
     for (int r = 0; r < MR; ++r) {
       acc0[r] = S::zero();
       acc1[r] = S::zero();
@@ -29,7 +29,7 @@ struct Micro {
     for (index_t j = 0; j < d; ++j) {
       const V b0 = S::load(cp);
       const V b1 = S::load(cp + S::kLanes);
-#pragma GCC unroll 16
+      CORESAMPLE_UNROLL(16)
       for (int r = 0; r < MR; ++r) {
         const V xr = S::set1(xp[r]);
         acc0[r] = S::fmadd(xr, b0, acc0[r]);
@@ -43,7 +43,7 @@ struct Micro {
     // order with strict <, exactly as the portable body does.
     const V n0 = S::load(norms);
     const V n1 = S::load(norms + S::kLanes);
-#pragma GCC unroll 16
+    CORESAMPLE_UNROLL(16)
     for (int r = 0; r < MR; ++r) {
       if (r >= rows) break;
       const V a = S::add(n0, acc0[r]);

@@ -25,7 +25,7 @@
 
 /// FusedMadd: the row norms' multiply-add at this level, one FMA, as D::fmadd in the trials.
 struct FusedMadd {
-  static double apply(double a, double b, double c) { return __builtin_fma(a, b, c); }
+  static double apply(double a, double b, double c) { return CORESAMPLE_FMA(a, b, c); }
 };
 
 /// J trials (pt: the transposed points, row f at pt + f * L) against one packed panel xp of MR
@@ -37,35 +37,35 @@ inline void trial_tile(const T* xp, index_t d, const double* pt, index_t L, cons
   using V = typename D::V;
   constexpr index_t MR = NR * D::kLanes;
   V acc[J][NR];
-#pragma GCC unroll 16
+  CORESAMPLE_UNROLL(16)
   for (int j = 0; j < J; ++j)
-#pragma GCC unroll 2
+    CORESAMPLE_UNROLL(2)
     for (int q = 0; q < NR; ++q) acc[j][q] = D::zero();
   for (index_t f = 0; f < d; ++f) {
     // A later panel's rows are fetched while these FMAs run (X streams from memory).
     const index_t ahead = f * 128;
     if (ahead < next_bytes) {
-      __builtin_prefetch(next + ahead, 0, 2);  // into L2
-      __builtin_prefetch(next + ahead + 64, 0, 2);
+      CORESAMPLE_PREFETCH_L2(next + ahead);  // into L2
+      CORESAMPLE_PREFETCH_L2(next + ahead + 64);
     }
     V x[NR];
-#pragma GCC unroll 2
+    CORESAMPLE_UNROLL(2)
     for (int q = 0; q < NR; ++q) x[q] = D::load_cvt(xp + f * MR + q * D::kLanes);
     const double* p = pt + f * L;
-#pragma GCC unroll 16
+    CORESAMPLE_UNROLL(16)
     for (int j = 0; j < J; ++j) {
       const V b = D::set1(p[j]);
-#pragma GCC unroll 2
+      CORESAMPLE_UNROLL(2)
       for (int q = 0; q < NR; ++q) acc[j][q] = D::fmadd(x[q], b, acc[j][q]);
     }
   }
   V xnv[NR];
-#pragma GCC unroll 2
+  CORESAMPLE_UNROLL(2)
   for (int q = 0; q < NR; ++q) xnv[q] = D::load(xn + q * D::kLanes);
-#pragma GCC unroll 16
+  CORESAMPLE_UNROLL(16)
   for (int j = 0; j < J; ++j) {
     const V pj = D::set1(pn[j]);
-#pragma GCC unroll 2
+    CORESAMPLE_UNROLL(2)
     for (int q = 0; q < NR; ++q) {
       const V s = D::sub(D::add(xnv[q], pj), D::add(acc[j][q], acc[j][q]));
       const V d2 = D::max(D::zero(), s);  // max(0, NaN) keeps the NaN
@@ -192,30 +192,30 @@ inline unsigned screen_tile(const float* xp, index_t d, const float* pt32, index
   constexpr index_t MR = S::kLanes;
   constexpr int H = S::kLanes / D::kLanes;  // double registers per float register
   V acc[J];
-#pragma GCC unroll 16
+  CORESAMPLE_UNROLL(16)
   for (int j = 0; j < J; ++j) acc[j] = S::zero();
   for (index_t f = 0; f < d; ++f) {
     const index_t ahead = f * 128;
     if (ahead < next_bytes) {
-      __builtin_prefetch(next + ahead, 0, 2);
-      __builtin_prefetch(next + ahead + 64, 0, 2);
+      CORESAMPLE_PREFETCH_L2(next + ahead);
+      CORESAMPLE_PREFETCH_L2(next + ahead + 64);
     }
     const V x = S::load(xp + f * MR);
     const float* p = pt32 + f * L;
-#pragma GCC unroll 16
+    CORESAMPLE_UNROLL(16)
     for (int j = 0; j < J; ++j) acc[j] = S::fmadd(x, S::set1(p[j]), acc[j]);
   }
   unsigned unsafe = 0;
   const W g = D::set1(gamma);
   const W t = D::set1(tiny);
-#pragma GCC unroll 2
+  CORESAMPLE_UNROLL(2)
   for (int h = 0; h < H; ++h) {
     const index_t r0 = h * D::kLanes;
     if (rows <= r0) break;
     const W xnh = D::load(xn + r0);
     const W thrh = D::load(thr + r0);
     unsigned ok = (1u << D::kLanes) - 1;
-#pragma GCC unroll 16
+    CORESAMPLE_UNROLL(16)
     for (int j = 0; j < J; ++j) {
       const W sum = D::add(xnh, D::set1(pn[j]));
       const W dot = S::to_double(acc[j], h);
@@ -302,7 +302,7 @@ void trial_distances_screened(const float* x, index_t m, index_t d, const double
       });
     }
     while (unsafe != 0) {
-      which[pending++] = r0 + __builtin_ctz(unsafe);
+      which[pending++] = r0 + CORESAMPLE_CTZ(unsafe);
       unsafe &= unsafe - 1;
       if (pending == MRd) {
         exact_rows<D, NR, kMaxJ>(x, d, which, pending, x_norms, points_t, p_norms, L, out, stride,
