@@ -100,7 +100,7 @@ def assign_all(
     cost = np.empty(n, dtype=np.float64)
     for start, block in X.blocks():
         stop = start + block.shape[0]
-        check_rows(block, X.name, start)
+        check_rows(block, X, start)
         lb, cb, _ = backend.assign(block, centers, z, None if u is None else u[start:stop], nt)
         labels[start:stop] = lb
         cost[start:stop] = cb
@@ -171,7 +171,7 @@ def _run_select(
         # A full-data fit reads every row many times: materialise the rows once (in memory for
         # in-memory input, else in a temporary file), then it is the in-memory path exactly.
         source = X
-        X = source.materialize(lambda block, start: check_rows(block, source.name, start))
+        X = source.materialize(lambda block, start: check_rows(block, source, start))
     km = backend.kmeans(
         k, z=z, init=init, max_iter=max_iter, tol=tol,
         max_points_per_center=max_points_per_center, random_state=seed, n_threads=n_threads,

@@ -17,7 +17,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._validation import CopyWarning, check_finite
+from ._validation import CopyWarning, check_finite, check_magnitude
 
 # Bytes of compute-dtype rows per block: large enough that per-call overheads vanish (16k rows
 # at d = 128), small against any machine's memory (bench/out_of_core.py measures the peak).
@@ -228,9 +228,11 @@ class RowSource:
         return "not C-contiguous" if not p.flags.c_contiguous else f"{p.dtype}"
 
 
-def check_rows(block: np.ndarray, name: str, start: int) -> None:
-    """Raise ValueError naming the global row if rows read from a RowSource hold NaN or inf."""
-    check_finite(block, name, first_row=start)
+def check_rows(block: np.ndarray, source: "RowSource", start: int) -> None:
+    """check_array's value checks for rows read from a RowSource: NaN/inf (naming the global
+    row) and magnitudes whose squared distances would overflow."""
+    top = check_finite(block, source.name, first_row=start)
+    check_magnitude(top, block.dtype, source.n, source.d, source.name)
 
 
 def take_rows(X: Any, rows: np.ndarray) -> np.ndarray:
@@ -242,6 +244,7 @@ def take_rows(X: Any, rows: np.ndarray) -> np.ndarray:
     finite = np.isfinite(out).all(axis=1)
     if not finite.all():
         raise ValueError(f"{X.name} contains NaN or inf (first at row {int(rows[np.argmin(finite)])})")
+    check_rows(out, X, 0)
     return out
 
 

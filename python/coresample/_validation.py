@@ -59,19 +59,49 @@ def check_array(X: Any, name: str = "X") -> np.ndarray:
             stacklevel=3,
         )
         X = np.ascontiguousarray(X)
-    check_finite(X, name)
+    check_magnitude(check_finite(X, name), X.dtype, X.shape[0], X.shape[1], name)
     return X
 
 
-def check_finite(a: np.ndarray, name: str, first_row: int = 0) -> None:
-    """Raise ValueError if a holds NaN or inf (scanned in row chunks to bound the temporary);
-    rows are numbered from `first_row` in the message."""
+def check_finite(a: np.ndarray, name: str, first_row: int = 0) -> float:
+    """Raise ValueError if a holds NaN or inf; return max |a| (0.0 for an empty array).
+
+    Scanned in row chunks with two reductions each (max and min propagate NaN and inf), so no
+    temporary the size of a is made; rows are numbered from `first_row` in the message.
+    """
     flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
+    top = 0.0
     for start in range(0, flat.shape[0], _FINITE_CHECK_ROWS):
         chunk = flat[start : start + _FINITE_CHECK_ROWS]
-        if not np.isfinite(chunk).all():
+        if chunk.size == 0:
+            continue
+        hi, lo = float(chunk.max()), float(chunk.min())
+        if not (np.isfinite(hi) and np.isfinite(lo)):
             bad = first_row + start + int(np.flatnonzero(~np.isfinite(chunk).all(axis=1))[0])
             raise ValueError(f"{name} contains NaN or inf (first at row {bad})")
+        top = max(top, hi, -lo)
+    return top
+
+
+def check_magnitude(top: float, dtype: Any, n: int, d: int, name: str) -> None:
+    """Refuse values so large that squared distances overflow (docs/RELIABILITY.md).
+
+    The float32 kernels compute ||x||^2 + ||c||^2 - 2 x.c in float32: every squared distance,
+    at most (2 max|x|)^2 d, must stay finite there. Costs are summed in double; for float64 input
+    the sum of n of them must stay finite too. Both limits are far beyond any embedding
+    (float32: 9e18 / sqrt(d); float64: 6e153 / sqrt(n d)); past them the core's labels would be
+    meaningless, so X is refused, the same way in the core and the reference.
+    """
+    big = float(np.finfo(dtype).max)
+    limit = np.sqrt(big) / (2.0 * np.sqrt(d))
+    if np.dtype(dtype) == np.float64:
+        limit /= np.sqrt(max(n, 1))
+    if top > limit:
+        raise ValueError(
+            f"{name} has values up to {top:.3g} in magnitude: squared distances would overflow "
+            f"{np.dtype(dtype).name} (the limit here is {limit:.3g}); scale {name} down"
+            + (" or pass it as float64" if np.dtype(dtype) == np.float32 else "")
+        )
 
 
 def check_vector(
