@@ -39,7 +39,7 @@ def test_all_rows_identical(replace, k):
     np.testing.assert_array_equal(a.cluster_weights, [50.0] + [0.0] * (k - 1))
     np.testing.assert_array_equal(a.probabilities, np.full(50, 0.02))
     # Equal weights: 50 / 10 with replacement; without, the rows' common Horvitz-Thompson weight.
-    assert (a.weights == a.weights[0]).all() and (a.weights[0] == 5.0 or not replace)
+    assert (a.weights == a.weights[0]).all() and (a.weights[0] == pytest.approx(5.0) or not replace)
 
 
 def test_fewer_distinct_rows_than_clusters():
