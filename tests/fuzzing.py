@@ -237,7 +237,7 @@ class Ctx:
         return self.track(name, X)
 
     def vector(self, name: str, n: int, *, nonneg: bool = True, bad_prob: float = 0.2,
-               kind_pool=None) -> Any:
+               kind_pool=None, free_len: bool = False) -> Any:
         """A 1-D float vector (weights, losses, costs), valid or malformed."""
         base = self.pick(kind_pool or ["ones", "uniform", "zeros_some", "int", "bool", "tiny",
                                         "huge", "f32", "list"])
@@ -295,6 +295,8 @@ class Ctx:
                 v = 1.0
             else:
                 kind = "maybe" if n == 0 else "bad"
+            if free_len and how in ("short", "long"):
+                kind = "maybe" if v.size == 0 else "ok"
         if isinstance(v, np.ndarray) and v.ndim == 1 and self.p(0.2):
             big = np.empty(2 * len(v), dtype=v.dtype)
             big[::2] = v
@@ -740,7 +742,7 @@ def g_kmeans(ctx: Ctx) -> Case:
         kw["z"] = ctx.z()
     if ctx.p(0.4):
         r = ctx.rng.random()
-        if r < 0.3 and isinstance(k, int) and not isinstance(k, bool) and k >= 1:
+        if r < 0.3 and isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= 10**5:
             init = ctx.rng.normal(size=(k, d))
             if ctx.p(0.3):
                 init = init[:, :max(1, d - 1)] if d > 1 else np.ones((k, 2))
@@ -945,6 +947,11 @@ def g_sensitivities(ctx: Ctx) -> Case:
         kw["n_clusters"] = ctx.scalar("n_clusters", [kc, kc + 2], [0, -1, 1.5], [None])
     if "center_losses" not in kw and kw.get("n_clusters", None) is None and labels.size:
         ctx.maybe.add("n_clusters")
+    for nm in ("labels", "center_losses"):
+        # validity depends on n_clusters / len(center_losses): leave it to the library
+        if nm in ctx.bad and isinstance(ctx.desc.get(nm), str) and ("int64" in ctx.desc[nm] or "float64" in ctx.desc[nm]):
+            ctx.bad.discard(nm)
+            ctx.maybe.add(nm)
 
     def call(impl):
         return impl.sensitivities(cost, labels, **kw)
@@ -960,7 +967,7 @@ def g_sensitivities(ctx: Ctx) -> Case:
 
 def g_sample(ctx: Ctx) -> Case:
     n = int(ctx.pick([1, 2, 3, 10, 100, 1000]))
-    p = ctx.vector("p", n, kind_pool=["uniform", "zeros_some", "ones", "int", "huge", "tiny", "f32",
+    p = ctx.vector("p", n, free_len=True, kind_pool=["uniform", "zeros_some", "ones", "int", "huge", "tiny", "f32",
                                       "list", "bool"])
     replace = ctx.scalar("replace", [True, False], [], [1, 0, None], maybe_prob=0.05)
     positive = int(np.count_nonzero(np.asarray(p, dtype=float))) if isinstance(p, np.ndarray) \
@@ -1310,6 +1317,12 @@ def g_regression(ctx: Ctx) -> Case:
         if ctx.p(0.2):
             kw["rcond"] = ctx.scalar("rcond", [None, 1e-10], [-1.0, "x"], [float("nan")])
 
+    for nm in ("n_clusters", "scaling", "pilot_residuals", "lam", "sketch", "sketch_size", "jl_dim",
+               "rcond"):
+        if nm in ctx.bad:  # ignored by some methods, numpy-defined for rcond
+            ctx.bad.discard(nm)
+            ctx.maybe.add(nm)
+
     def call(impl):
         kk = dict(kw)
         if "random_state" in kk:
@@ -1586,6 +1599,10 @@ def g_core(ctx: Ctx) -> Case:
     else:
         args = []
     ctx.desc["_core"] = fname
+    for nm in ("lam", "tol", "method", "z"):
+        if nm in ctx.bad:  # range checks live in the Python layer; the core must only not crash
+            ctx.bad.discard(nm)
+            ctx.maybe.add(nm)
 
     def call(impl):
         from coresample import _core
