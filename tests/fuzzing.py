@@ -590,7 +590,7 @@ def _mod(impl, path: str):
 def _shape2(X: Any) -> Tuple[int, int]:
     try:
         a = np.asarray(X, dtype=object)
-        if a.ndim == 2:
+        if a.ndim == 2 and a.shape[1] > 0:
             return int(a.shape[0]), int(a.shape[1])
     except Exception:
         pass
@@ -735,7 +735,7 @@ def g_kmeans(ctx: Ctx) -> Case:
     method = ctx.pick(["fit", "predict", "transform", "score", "fit_predict", "fit_transform"])
     X = ctx.matrix("X", bad_prob=0.2)
     n = _rows(X)
-    d = X.shape[1] if isinstance(X, np.ndarray) and X.ndim == 2 else 2
+    d = _shape2(X)[1] if _shape2(X)[1] > 0 else 2
     k = ctx.n_clusters(n)
     kw: Dict[str, Any] = {}
     if ctx.p(0.5):
@@ -795,10 +795,10 @@ def g_kmeans(ctx: Ctx) -> Case:
             need(np.isfinite(res.cluster_centers_).all(), "cluster_centers_ not finite")
             need(np.isfinite(res.inertia_) and res.inertia_ >= 0, f"inertia_ {res.inertia_!r}")
         elif method in ("predict", "fit_predict"):
-            m = X2.shape[0] if method == "predict" else n
+            m = _rows(X2) if method == "predict" else n
             check_index_array(res, k, "labels", m)
         elif method in ("transform", "fit_transform"):
-            m = X2.shape[0] if method == "transform" else n
+            m = _rows(X2) if method == "transform" else n
             need(res.shape == (m, k), f"transform shape {res.shape}")
             need(np.isfinite(res).all() and (res >= 0).all(), "transform: distances not finite/>=0")
         elif method == "score":
@@ -818,7 +818,9 @@ def g_kmeans_plusplus(ctx: Ctx) -> Case:
     if ctx.p(0.3):
         kw["sample_weight"] = ctx.vector("sample_weight", n)
     if ctx.p(0.4):
-        kw["n_local_trials"] = ctx.scalar("n_local_trials", [None, 1, 2, 10, 1000],
+        # k * n_local_trials * n * d flops: keep big trial counts to small n (a 60 s "hang" is no bug)
+        kw["n_local_trials"] = ctx.scalar("n_local_trials",
+                                          [None, 1, 2, 10, 1000 if n <= 300 else 20],
                                           [0, -1, 1.5, "2"], [2**31, 2**40])
     kw["random_state"] = ctx.random_state()
     if ctx.p(0.5):
@@ -984,7 +986,8 @@ def g_sample(ctx: Ctx) -> Case:
 
     def check(res):
         idx, w = res
-        check_index_array(idx, n, "indices", size)
+        n_p = len(np.asarray(p))  # p's own length (the generator may have made it longer/shorter)
+        check_index_array(idx, n_p, "indices", size)
         check_weights(w, size)
         pp = np.asarray(p, dtype=float)
         need(np.all(pp[idx] > 0), "sampled a row with p = 0")
@@ -1586,6 +1589,10 @@ def g_core(ctx: Ctx) -> Case:
         u = core_array(ctx, "u", m, np.float64, values=rng.choice([0.0, 1e-300, 0.5, 1.0, np.nan, -1.0, 2.0], m))
         out = core_array(ctx, "out", m, np.float64, output=True)
         args = [u, out]
+        if isinstance(u, np.ndarray) and isinstance(out, np.ndarray) and u.shape == out.shape \
+                and u.dtype == out.dtype == np.float64 and u.flags.c_contiguous and out.flags.c_contiguous:
+            ctx.bad.discard("u")   # both shortened/lengthened alike: still a consistent call
+            ctx.bad.discard("out")
     elif fname == "set_progress":
         cb = ctx.pick([None, None, "print", "raise", 3])
         if cb == "print":
