@@ -1103,7 +1103,6 @@ def g_shards(ctx: Ctx) -> Case:
         kind = "maybe"  # NaN/empty/odd dtype shards: refused by Shards or by select (as "X")
     ctx.bad = {b for b in ctx.bad if not b.startswith("parts")}
     ctx.note("parts", parts if not isinstance(parts, list) else f"list of {len(parts)}", kind)
-    total = None
     budget = int(ctx.pick([1, 3, 10]))
     k = int(ctx.pick([1, 2, 3]))
     mppc = ctx.pick([None, 2, 50])
@@ -1254,7 +1253,8 @@ def g_regression(ctx: Ctx) -> Case:
     which = ctx.pick(["fit", "sample_rows", "row_probabilities", "leverage_scores",
                       "approximate_leverage_scores", "solve"])
     A = ctx.matrix("A", bad_prob=0.15)
-    n = A.shape[0] if isinstance(A, np.ndarray) and A.ndim >= 1 else 10
+    n = (A.shape[0] if isinstance(A, np.ndarray) and A.ndim >= 1
+         else len(A) if isinstance(A, list) else 10)
     b = ctx.vector("b", n, nonneg=False, kind_pool=["uniform", "ones", "int", "f32", "list"],
                    bad_prob=0.12)
     if which in ("leverage_scores", "approximate_leverage_scores"):
@@ -1612,7 +1612,6 @@ def g_core(ctx: Ctx) -> Case:
             ctx.maybe.add(nm)
 
     def call(impl):
-        from coresample import _core
         try:
             return getattr(_core, fname)(*args, **kwargs)
         finally:

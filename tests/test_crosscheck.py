@@ -12,7 +12,7 @@ import pytest
 
 import coresample
 import coresample.reference as ref
-from conftest import assert_same_sample, blobs, smooth_data
+from conftest import assert_same_sample, blobs
 
 
 def rtol_for(dtype):

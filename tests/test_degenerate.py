@@ -116,19 +116,21 @@ def test_magnitudes_whose_squares_overflow_are_refused(impl, value, dtype):
         impl.KMeans(2).fit(X)
 
 
-def test_squares_that_underflow_still_give_a_valid_selection():
-    # Squared distances of 1e-170-sized rows underflow to 0 in double: every row ties with every
-    # center. Core and reference may then pick different (equally cheap) representatives, but
-    # both return a valid clustering of zero cost and the same sampling distribution.
-    X = RNG.normal(size=(40, 2)) * 1e-170
-    a, b = both(X=X, n_clusters=40)
-    assert a.inertia == b.inertia == 0.0
-    np.testing.assert_array_equal(a.probabilities, b.probabilities)
-    assert_same(a, b, clustering=False)
+@pytest.mark.parametrize("impl", [coresample, reference], ids=["core", "reference"])
+@pytest.mark.parametrize("scale,dtype", [(1e-170, np.float64), (1e-20, np.float32)])
+def test_magnitudes_whose_squares_underflow_are_refused(impl, scale, dtype):
+    # Every squared norm would be subnormal or zero: nearest-center search has no precision.
+    X = (RNG.normal(size=(40, 2)) * scale).astype(dtype)
+    with pytest.raises(ValueError, match="X has values only up to .* underflow"):
+        impl.select(X, 5, n_clusters=3)
+    Z = np.zeros((10, 2), dtype=dtype)  # all zeros is fine: identical rows
+    assert impl.select(Z, 5, n_clusters=2).inertia == 0.0
 
 
-def test_k_equal_n_makes_every_row_a_representative():
-    X = RNG.normal(size=(30, 3))
+@pytest.mark.parametrize("scale", [1.0, 1e-150])
+def test_k_equal_n_makes_every_row_a_representative(scale):
+    # Which center each row's cluster gets may differ on ties; the set of representatives may not.
+    X = RNG.normal(size=(30, 3)) * scale
     a, b = both(X=X, n_clusters=30)
     for s in (a, b):
         assert sorted(s.representatives) == list(range(30)) and s.inertia == 0.0

@@ -130,7 +130,7 @@ def _run(
     callback: Any,
     **select_kw: Any,
 ) -> AdaptiveSelection:
-    X = check_input(X)  # arrays, or a RowSource read in blocks by each round's select
+    X, _ = check_input(X)  # arrays, or a RowSource read in blocks by each round's select
     n = X.shape[0]
     rounds = check_int(rounds, "rounds", 1)
     budget = check_int(budget, "budget", rounds + 1, n)
@@ -143,6 +143,12 @@ def _run(
     base_u = np.ones(n) if u is None else u
     seed = seed_from_random_state(random_state)
     sizes = _round_budgets(budget, warm_start, rounds)
+    positive = int(np.count_nonzero(base_u))
+    if budget > positive:
+        raise ValueError(
+            f"budget={budget} must be <= the number of rows with positive sample_weight ({positive}): "
+            "select_adaptive draws distinct rows"
+        )
 
     # Round 0: uniform over the rows with positive weight, without replacement.
     warm, _ = sample(np.where(base_u > 0, 1.0, 0.0), sizes[0], replace=False, random_state=seed,

@@ -15,8 +15,8 @@ from ._random import seed_from_random_state
 from ._results import Selection
 from ._source import RowSource, as_source, check_rows, take_rows
 from ._validation import (
-    check_array, check_choice, check_float, check_int, check_losses,
-    check_n_clusters, check_n_threads, check_sample_size, check_sample_weight, check_z,
+    check_array_top, check_choice, check_cost_scale, check_float, check_int, check_losses,
+    check_n_clusters, check_n_threads, check_sample_size, check_sample_weight, check_z, max_draws,
 )
 from ._sensitivity_args import METHODS
 from .estimate import estimate
@@ -67,11 +67,12 @@ def resolve_auto(init: Any, max_points_per_center: Any, n: int, k: int, d: int) 
     return init, max_points_per_center
 
 
-def check_input(X: Any, name: str = "X") -> Any:
-    """X for select: a C-contiguous float32/float64 array (memmaps used in place), or a
-    RowSource for Shards, float16 and strided arrays, which are read in row blocks."""
+def check_input(X: Any, name: str = "X") -> Tuple[Any, Optional[float]]:
+    """X for select and its max |value|: a C-contiguous float32/float64 array (memmaps used in
+    place), or a RowSource for Shards, float16 and strided arrays, which are read in row blocks
+    (its magnitude is checked block by block; None here)."""
     source = as_source(X, name)
-    return check_array(X, name) if source is None else source
+    return check_array_top(X, name) if source is None else (source, None)
 
 
 def fits_on_subsample(max_points_per_center: Any, n: int, k: int) -> bool:
@@ -143,10 +144,10 @@ def _run_select(
     n_threads: Any,
     report: Callable[[str, int, int], None],
 ) -> Selection:
-    X = check_input(X)
+    X, top = check_input(X)
     n = X.shape[0]
     k = check_n_clusters(n_clusters, n)
-    budget = check_int(budget, "budget", 1, None if replace else n)
+    budget = check_int(budget, "budget", 1, max_draws(replace, n))
     z = check_z(z)
     lam_auto = isinstance(lam, str)
     if lam_auto and lam != "auto":
@@ -159,6 +160,8 @@ def _run_select(
     if estimator == "difference" and loss_fn is None:
         raise ValueError("estimator='difference' needs a loss_fn")
     u = check_sample_weight(sample_weight, n)
+    if top is not None:
+        check_cost_scale(top, n, X.shape[1], z, u)
     nt = check_n_threads(n_threads)
     seed = seed_from_random_state(random_state)
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ._results import Selection
 from ._validation import (
-    check_array, check_choice, check_int, check_sample_size, check_sample_weight,
+    check_array, check_choice, check_int, check_sample_size, check_sample_weight, max_draws,
 )
 
 UNCERTAINTY_METHODS = ("least_confidence", "margin", "entropy")
@@ -65,7 +65,7 @@ def check_uniform_args(n_or_X: Any, budget: Any, replace: bool, sample_weight: A
     """(n, budget, u) for `uniform`; u is None or a validated float64 vector."""
     n = n_samples_of(n_or_X)
     u = check_sample_weight(sample_weight, n)
-    budget = check_int(budget, "budget", 1, None if replace else n)
+    budget = check_int(budget, "budget", 1, max_draws(replace, n))
     if u is not None:
         check_sample_size(budget, u, replace, "budget")
     return n, budget, u

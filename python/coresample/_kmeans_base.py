@@ -17,8 +17,8 @@ from ._progress import reporting
 from ._random import KMEANS_PARALLEL, seed_from_random_state
 from ._source import take_rows
 from ._validation import (
-    check_array, check_float, check_int, check_n_clusters, check_n_threads,
-    check_sample_weight, check_z,
+    check_array, check_array_top, check_centers_fit, check_cost_scale, check_float, check_int,
+    check_n_clusters, check_n_threads, check_sample_weight, check_z,
 )
 
 Arr = np.ndarray
@@ -194,8 +194,9 @@ class KMeansBase:
             Fitted: cluster_centers_, labels_, cost_, inertia_, n_iter_, n_features_in_.
         """
         check_not_sparse(X)
-        X = check_array(X)
+        X, top = check_array_top(X)
         u = check_sample_weight(sample_weight, X.shape[0])
+        check_cost_scale(top, X.shape[0], X.shape[1], check_z(self.z), u)
         with reporting(self.progress, self._set_core_progress):
             rows, _, labels, cost, n_iter, inertia = self._fit_centers(X, u)
         if rows is not None:  # fitted on a subsample: one exact pass labels every row
@@ -309,13 +310,19 @@ class KMeansBase:
         """Validated X and the centers in X's dtype, for predict, score and transform."""
         self._check_fitted()
         check_not_sparse(X)
-        X = check_array(X)
+        X, top = check_array_top(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but KMeans is expecting {self.n_features_in_} "
                 "features as input (the number it was fitted on)"
             )
-        return X, self.cluster_centers_.astype(X.dtype, copy=False)
+        try:
+            centers = check_centers_fit(self.cluster_centers_, X, "the fitted centers")
+        except ValueError as exc:  # name predict's argument: X's dtype is what to change
+            raise ValueError(f"X: {exc}") from None
+        top = max(top, float(np.abs(centers).max(initial=0.0)))
+        check_cost_scale(top, X.shape[0], X.shape[1], check_z(self.z), None)
+        return X, centers
 
     def predict(self, X: Any) -> Arr:
         """Index of the nearest cluster center for each row of X (ties: lowest index).
@@ -426,10 +433,14 @@ def check_plusplus_args(
     n_local_trials: Any, n_threads: Any,
 ) -> Tuple[Arr, int, float, Optional[Arr], int, int, int]:
     """Validated (X, k, z, u, seed, n_local_trials, n_threads) for kmeans_plusplus."""
-    X = check_array(X)
+    X, top = check_array_top(X)
     k = check_n_clusters(n_clusters, X.shape[0])
     z = check_z(z)
     u = check_sample_weight(sample_weight, X.shape[0])
-    L = default_local_trials(k) if n_local_trials is None else check_int(n_local_trials, "n_local_trials", 1)
+    check_cost_scale(top, X.shape[0], X.shape[1], z, u)
+    # At most n trials: more are duplicates of rows already tried, and an absurd count would only
+    # allocate n * L distances.
+    L = (default_local_trials(k) if n_local_trials is None
+         else check_int(n_local_trials, "n_local_trials", 1, X.shape[0]))
     nt = check_n_threads(n_threads)
     return X, k, z, u, seed_from_random_state(random_state), L, nt

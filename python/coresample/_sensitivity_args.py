@@ -36,4 +36,21 @@ def check_sensitivity_args(
         raise ValueError(f"center_losses must have length n_clusters={k}, got {center_losses.shape[0]}")
     labels = check_labels(labels, n, k)
     u = check_sample_weight(sample_weight, n)
+    check_total_bound(cost, labels, center_losses, lam, u)
     return cost, labels, center_losses, lam, u, method, k
+
+
+def check_total_bound(
+    cost: np.ndarray, labels: np.ndarray, center_losses: Optional[np.ndarray], lam: float,
+    u: Optional[np.ndarray],
+) -> None:
+    """The normaliser sum_e u_e (l(c(e)) + lam cost(e)) must be finite, else p would be NaN."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = lam * cost if center_losses is None else center_losses[labels] + lam * cost
+        total = float(np.sum(v if u is None else u * v)) + float(np.sum(cost if u is None else u * cost))
+    if not np.isfinite(total):
+        culprit = "sample_weight" if u is not None else ("center_losses" if center_losses is not None else "cost")
+        raise ValueError(
+            f"the weighted total of the bound (sum of u * (center loss + lam * cost)) overflows; "
+            f"scale {culprit} (or lam) down"
+        )

@@ -83,6 +83,8 @@ class Shards:
                 raise ValueError(f"{label}: shards must be 2-D (n_samples, n_features), got {arr.shape}")
             if arr.dtype.kind != "f" or arr.dtype.itemsize > 8:
                 raise TypeError(f"{label}: shards must be float16/32/64, got {arr.dtype}")
+            if arr.shape[1] == 0:
+                raise ValueError(f"{label}: shards need at least one column, got shape {arr.shape}")
             if arrays and arr.shape[1] != arrays[0].shape[1]:
                 raise ValueError(
                     f"{label}: {arr.shape[1]} columns, but {self.names[0]} has {arrays[0].shape[1]}"
@@ -92,6 +94,8 @@ class Shards:
         self.arrays = arrays
         # offsets[i] = first global row of shard i; offsets[-1] = n.
         self.offsets = np.concatenate([[0], np.cumsum([a.shape[0] for a in arrays])]).astype(np.int64)
+        if self.offsets[-1] == 0:
+            raise ValueError(f"parts hold no rows (shapes {[a.shape for a in arrays]})")
         self.dtype = np.dtype(np.result_type(*[a.dtype for a in arrays]))
 
     @property

@@ -6,6 +6,7 @@ same way, with the same exception type and message, whichever implementation is 
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
 from typing import Any, Optional
 
@@ -21,6 +22,11 @@ class CopyWarning(UserWarning):
 
 
 def check_array(X: Any, name: str = "X") -> np.ndarray:
+    """`check_array_top` without the magnitude."""
+    return check_array_top(X, name)[0]
+
+
+def check_array_top(X: Any, name: str = "X") -> "tuple[np.ndarray, float]":
     """Return X as a C-contiguous float32/float64 2-D array, refusing what cannot be used.
 
     C-contiguous float32 and float64 arrays (memmaps included) pass through without a copy.
@@ -50,7 +56,7 @@ def check_array(X: Any, name: str = "X") -> np.ndarray:
         )
     if X.dtype == np.float16:
         warnings.warn(f"{name} is float16: copied to float32", CopyWarning, stacklevel=3)
-        X = X.astype(np.float32)
+        X = np.ascontiguousarray(X, dtype=np.float32)
     elif not X.flags.c_contiguous:
         warnings.warn(
             f"{name} is not C-contiguous: copied ({X.nbytes / 2**20:.1f} MiB); "
@@ -59,8 +65,9 @@ def check_array(X: Any, name: str = "X") -> np.ndarray:
             stacklevel=3,
         )
         X = np.ascontiguousarray(X)
-    check_magnitude(check_finite(X, name), X.dtype, X.shape[0], X.shape[1], name)
-    return X
+    top = check_finite(X, name)
+    check_magnitude(top, X.dtype, X.shape[0], X.shape[1], name)
+    return X, top
 
 
 def check_finite(a: np.ndarray, name: str, first_row: int = 0) -> float:
@@ -83,25 +90,60 @@ def check_finite(a: np.ndarray, name: str, first_row: int = 0) -> float:
     return top
 
 
-def check_magnitude(top: float, dtype: Any, n: int, d: int, name: str) -> None:
-    """Refuse values so large that squared distances overflow (docs/RELIABILITY.md).
+def check_magnitude(
+    top: float, dtype: Any, n: int, d: int, name: str, *, low: bool = True
+) -> None:
+    """Refuse data whose squared distances overflow or underflow its dtype (docs/RELIABILITY.md).
 
-    The float32 kernels compute ||x||^2 + ||c||^2 - 2 x.c in float32: every squared distance,
-    at most (2 max|x|)^2 d, must stay finite there. Costs are summed in double; for float64 input
-    the sum of n of them must stay finite too. Both limits are far beyond any embedding
-    (float32: 9e18 / sqrt(d); float64: 6e153 / sqrt(n d)); past them the core's labels would be
-    meaningless, so X is refused, the same way in the core and the reference.
+    `top` is max |value|. The float32 kernels compute ||x||^2 + ||c||^2 - 2 x.c in float32:
+    every squared distance, at most (2 top)^2 d, must stay finite there; costs are summed in
+    double, and for float64 input the sum of n of them must stay finite too. At the other end,
+    when top^2 is below the dtype's smallest normal number every squared norm is subnormal or
+    zero and nearest-center search has no precision left. Limits: float32 9e18 / sqrt(d) and
+    1.1e-19, float64 6.7e153 / sqrt(n d) and 1.5e-154, far from any embedding. All-zero data
+    (top = 0) is fine. The core and the reference refuse the same data.
     """
-    big = float(np.finfo(dtype).max)
-    limit = np.sqrt(big) / (2.0 * np.sqrt(d))
+    info = np.finfo(dtype)
+    limit = np.sqrt(float(info.max)) / (2.0 * np.sqrt(d))
     if np.dtype(dtype) == np.float64:
         limit /= np.sqrt(max(n, 1))
+    hint = " or pass it as float64" if np.dtype(dtype) == np.float32 else ""
     if top > limit:
         raise ValueError(
             f"{name} has values up to {top:.3g} in magnitude: squared distances would overflow "
-            f"{np.dtype(dtype).name} (the limit here is {limit:.3g}); scale {name} down"
-            + (" or pass it as float64" if np.dtype(dtype) == np.float32 else "")
+            f"{np.dtype(dtype).name} (the limit here is {limit:.3g}); scale {name} down{hint}"
         )
+    smallest = np.sqrt(float(info.tiny))
+    if low and 0.0 < top < smallest:
+        raise ValueError(
+            f"{name} has values only up to {top:.3g} in magnitude: squared distances underflow "
+            f"{np.dtype(dtype).name} (below {smallest:.3g}); scale {name} up{hint}"
+        )
+
+
+def check_cost_scale(
+    top: float, n: int, d: int, z: float, u: Optional[np.ndarray], name: str = "X"
+) -> None:
+    """Refuse a cost total that would overflow double: costs are distance^z, at most
+    (2 top sqrt(d))^z per row, summed with weights u (or n ones). check_magnitude covers z = 2
+    without weights; this covers large z and large sample weights. Names the argument to change.
+    """
+    if top <= 0.0:
+        return
+    log_max = np.log(np.finfo(np.float64).max) - 1.0  # a margin for the sums' rounding
+    log_cost = z * np.log(2.0 * top * np.sqrt(d))
+    log_mass = np.log(float(u.sum())) if u is not None else np.log(max(n, 1))
+    if log_cost + log_mass < log_max:
+        return
+    if u is not None and log_cost + np.log(max(n, 1)) < log_max:
+        raise ValueError(
+            f"sample_weight sums to {float(u.sum()):.3g}: times the largest possible cost of "
+            f"{name} ({np.exp(log_cost):.3g}) it overflows double; scale sample_weight down"
+        )
+    raise ValueError(
+        f"{name}'s costs (distance^z with z={z:g}, up to exp({log_cost:.0f})) would overflow "
+        f"double when summed; scale {name} down or use a smaller z"
+    )
 
 
 def check_vector(
@@ -128,8 +170,11 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> Optional[np.ndarr
     if sample_weight is None:
         return None
     u = check_vector(sample_weight, "sample_weight", n_samples, nonnegative=True)
-    if not u.sum() > 0:
+    total = u.sum()
+    if not total > 0:
         raise ValueError("sample_weight must have a positive sum (all weights are zero)")
+    if not np.isfinite(total):
+        raise ValueError("sample_weight sums to inf; scale the weights down")
     return u
 
 
@@ -160,16 +205,19 @@ def check_int(value: Any, name: str, low: int, high: Optional[int] = None) -> in
 
 
 def check_float(
-    value: Any, name: str, low: float, high: float = np.inf, *, low_inclusive: bool = True
+    value: Any, name: str, low: float, high: float = np.inf, *, low_inclusive: bool = True,
+    high_inclusive: bool = True,
 ) -> float:
-    """A finite real number in [low, high] (or (low, high] when low_inclusive is False)."""
+    """A finite real number in [low, high]; either end open when its *_inclusive is False."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     value = float(value)
     ok_low = value >= low if low_inclusive else value > low
-    if not (np.isfinite(value) and ok_low and value <= high):
-        bracket = "[" if low_inclusive else "("
-        raise ValueError(f"{name}={value!r} must be a finite number in {bracket}{low}, {high}]")
+    ok_high = value <= high if high_inclusive else value < high
+    if not (np.isfinite(value) and ok_low and ok_high):
+        left = "[" if low_inclusive else "("
+        right = "]" if high_inclusive else ")"
+        raise ValueError(f"{name}={value!r} must be a finite number in {left}{low}, {high}{right}")
     return value
 
 
@@ -184,11 +232,19 @@ def check_z(z: Any) -> float:
     return check_float(z, "z", 1.0, 64.0)
 
 
+def max_threads_allowed() -> int:
+    """The cap on n_threads: 4 threads per core. More only adds overhead (results never depend on
+    the count), and an absurd count (say 2**31) would make OpenMP fail to create its threads,
+    which GNU OpenMP answers by exiting the process."""
+    return 4 * max(1, os.cpu_count() or 1)
+
+
 def check_n_threads(n_threads: Any) -> int:
-    """None -> 0 (the OpenMP default: all cores); else a positive integer."""
+    """None -> 0 (the OpenMP default: all cores); else a positive integer, capped at
+    `max_threads_allowed()` (a speed setting only: the results are bit-identical)."""
     if n_threads is None:
         return 0
-    return check_int(n_threads, "n_threads", 1)
+    return min(check_int(n_threads, "n_threads", 1), max_threads_allowed())
 
 
 def as_probability_vector(p: Any) -> np.ndarray:
@@ -228,9 +284,19 @@ def check_probabilities(p: Any) -> np.ndarray:
     return arr
 
 
+# Most draws one call makes (with replacement): 2^31 - 1, i.e. 32 GiB of indices and weights.
+MAX_DRAWS = 2**31 - 1
+
+
+def max_draws(replace: bool, n: int) -> int:
+    """The upper bound of a budget: n rows without replacement, MAX_DRAWS draws with."""
+    return n if not replace else MAX_DRAWS
+
+
 def check_sample_size(size: Any, p: np.ndarray, replace: bool, name: str = "size") -> int:
-    """size >= 1; without replacement also <= the number of rows with positive probability."""
-    size = check_int(size, name, 1)
+    """size >= 1 and <= MAX_DRAWS; without replacement also <= the number of rows with positive
+    probability."""
+    size = check_int(size, name, 1, MAX_DRAWS)
     if not replace:
         positive = int(np.count_nonzero(p))
         if size > positive:
@@ -242,7 +308,11 @@ def check_sample_size(size: Any, p: np.ndarray, replace: bool, name: str = "size
 
 
 def check_losses(values: Any, length: int, name: str) -> np.ndarray:
-    """What a loss oracle returned: `length` finite, non-negative numbers."""
+    """What a loss oracle returned: `length` finite, non-negative real numbers."""
+    if np.iscomplexobj(values):
+        raise TypeError(f"{name} must return real numbers, got complex values")
+    if isinstance(values, np.ndarray) and values.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must return real numbers, got an array of dtype {values.dtype}")
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -268,4 +338,21 @@ def check_centers(centers: Any, X: np.ndarray) -> np.ndarray:
     centers = check_array(centers, "centers")
     if centers.shape[1] != X.shape[1]:
         raise ValueError(f"centers has {centers.shape[1]} features but X has {X.shape[1]}")
-    return centers.astype(X.dtype, copy=False)
+    return check_centers_fit(centers, X, "centers")
+
+
+def check_centers_fit(centers: np.ndarray, X: np.ndarray, name: str) -> np.ndarray:
+    """Validated centers converted to X's dtype, which they must fit: float64 centers may
+    overflow float32. X passed the same overflow limit, so no row-to-center distance can
+    overflow: it is at most (2 limit)^2 d. (Tiny centers are fine: X's scale sets the distances.)
+    """
+    with np.errstate(over="ignore"):
+        converted = centers.astype(X.dtype, copy=False)
+    if not np.isfinite(converted).all() and np.isfinite(centers).all():
+        raise ValueError(
+            f"{name} do not fit X's dtype {X.dtype} (values up to "
+            f"{float(np.abs(centers).max()):.3g}); pass X as {centers.dtype}"
+        )
+    top = check_finite(converted, name)
+    check_magnitude(top, X.dtype, X.shape[0], X.shape[1], name, low=False)
+    return converted

@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._validation import check_array, check_centers, check_n_threads, check_z
+from ._validation import check_array_top, check_centers, check_cost_scale, check_n_threads, check_z
 
 
 def assign_rows(
@@ -50,7 +50,9 @@ def assign(
     >>> labels.tolist(), cost.tolist()
     ([0, 0, 1], [0.0, 1.0, 0.0])
     """
-    X = check_array(X)
+    X, top = check_array_top(X)
     centers = check_centers(centers, X)
+    top = max(top, float(np.abs(centers).max(initial=0.0)))
+    check_cost_scale(top, X.shape[0], X.shape[1], check_z(z), None)
     labels, cost, _ = assign_rows(X, centers, check_z(z), None, check_n_threads(n_threads))
     return labels, cost

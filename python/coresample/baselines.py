@@ -250,7 +250,8 @@ def uncertainty_scores(proba: np.ndarray, method: str = "entropy") -> np.ndarray
     >>> baselines.uncertainty_scores(proba, "margin").round(6).tolist()
     [0.2, 1.0]
     """
-    return _scores(check_proba(proba), check_uncertainty_method(method))
+    method = check_uncertainty_method(method)  # first, as in the reference
+    return _scores(check_proba(proba), method)
 
 
 def _scores(proba: np.ndarray, method: str) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any, Optional, Tuple
+from typing import Any, Tuple
 
 import numpy as np
 
@@ -87,7 +87,8 @@ def estimate(
         raise ValueError("weights is empty")
     y = check_vector(losses, "losses", w.shape[0])
     total_weight = check_float(total_weight, "total_weight", 0.0, low_inclusive=False)
-    confidence = check_float(confidence, "confidence", 0.0, 1.0, low_inclusive=False)
+    confidence = check_float(confidence, "confidence", 0.0, 1.0, low_inclusive=False,
+                             high_inclusive=False)
     if control is not None:
         y = y - check_vector(control, "control", w.shape[0])
     control_total = check_float(control_total, "control_total", -np.inf)
@@ -107,11 +108,13 @@ def estimate(
     if replace:
         var = float(np.var(s * terms, ddof=1) / s) if s > 1 else np.nan
     else:
-        u = np.ones(s) if sample_weight is None else check_vector(sample_weight, "sample_weight", s)
+        u = (np.ones(s) if sample_weight is None
+             else check_vector(sample_weight, "sample_weight", s, nonnegative=True))
         with np.errstate(divide="ignore", invalid="ignore"):
             pi = np.where(w > 0, u / np.where(w > 0, w, 1.0), 1.0)
         var = float(np.sum((1.0 - np.minimum(pi, 1.0)) * terms**2))
-    var *= scale**2
+    with np.errstate(over="ignore"):  # weights near 0 with a large total: stderr inf, not a crash
+        var = float(np.float64(var) * np.float64(scale) ** 2)
     mean = total / total_weight
     stderr = float(np.sqrt(var)) / total_weight
     half = NormalDist().inv_cdf(0.5 + confidence / 2.0) * stderr
@@ -137,11 +140,18 @@ def sample_size(epsilon: float, *, delta: float = 0.05, bound: str = "normal") -
     (1537, 8000)
     """
     epsilon = check_float(epsilon, "epsilon", 0.0, 1.0, low_inclusive=False)
-    delta = check_float(delta, "delta", 0.0, 1.0, low_inclusive=False)
+    delta = check_float(delta, "delta", 0.0, 1.0, low_inclusive=False, high_inclusive=False)
     if bound == "normal":
-        c = NormalDist().inv_cdf(1.0 - delta / 2.0) ** 2
+        c = NormalDist().inv_cdf(delta / 2.0) ** 2  # = z_{1 - delta/2}^2, exact for tiny delta
     elif bound == "chebyshev":
         c = 1.0 / delta
     else:
         raise ValueError(f"bound must be 'normal' or 'chebyshev', got {bound!r}")
-    return int(np.ceil(c / epsilon**2))
+    with np.errstate(over="ignore", divide="ignore"):
+        s = np.ceil(np.float64(c) / np.float64(epsilon) ** 2)
+    if not s < 2.0**62:
+        raise ValueError(
+            f"epsilon={epsilon!r} (with delta={delta!r}) needs {s:.3g} rows, more than any "
+            "sample can hold; ask for a larger epsilon"
+        )
+    return max(1, int(s))

@@ -30,7 +30,7 @@ import numpy as np
 from ._random import SKETCH, seed_from_random_state
 from ._validation import (
     CopyWarning, check_array, check_choice, check_float, check_int, check_n_clusters,
-    check_n_threads, check_sample_size, check_vector,
+    check_n_threads, check_sample_size, check_vector, max_draws,
 )
 from .sampling import sample as _core_sample
 from .select import select as _core_select
@@ -292,6 +292,13 @@ def _approx_leverage(
     return np.einsum("ij,ij->i", Omega, Omega)
 
 
+def _leverage_probabilities(h: Arr) -> Arr:
+    """p proportional to the leverage scores; uniform when A has rank 0 (all scores zero: every
+    row is equally uninformative, and h / h.sum() would be NaN)."""
+    total = h.sum()
+    return h / total if total > 0 else np.full(h.shape[0], 1.0 / h.shape[0])
+
+
 def leverage_scores(A: np.ndarray) -> np.ndarray:
     """Exact statistical leverage scores: the diagonal of the hat matrix A (A^T A)^+ A^T.
 
@@ -401,6 +408,8 @@ def _clustering_coordinates(
         ev, V = np.linalg.eigh(G * D[:, None] * D[None, :])
         keep = ev > ev.max(initial=0.0) * _WHITEN_RTOL
         W = (D[:, None] * V[:, keep]) / np.sqrt(ev[keep])
+        if W.shape[1] == 0:  # Z = 0: one zero coordinate (all rows coincide), not zero columns
+            W = np.zeros((Z.shape[1], 1))
         return np.ascontiguousarray(Z @ W), lambda w: float(max(w @ G @ w, 0.0))
     if scaling == "standardize":
         mean = Z.mean(axis=0)
@@ -440,11 +449,9 @@ def _probabilities(
     if method == "uniform":
         return np.full(n, 1.0 / n), None, None
     if method == "leverage":
-        h = _leverage(A)
-        return h / h.sum(), None, None
+        return _leverage_probabilities(_leverage(A)), None, None
     if method == "approx_leverage":
-        h = _approx_leverage(A, sketch, sketch_size, jl_dim, seed)
-        return h / h.sum(), None, None
+        return _leverage_probabilities(_approx_leverage(A, sketch, sketch_size, jl_dim, seed)), None, None
 
     Y, lipschitz2 = _clustering_coordinates(A, b, bool(include_target), scaling)
     sel = backend.select(
@@ -498,7 +505,7 @@ def _sample_rows(
     )
     n = A.shape[0]
     replace = bool(replace)
-    budget = check_int(budget, "budget", 1, None if replace else n)
+    budget = check_int(budget, "budget", 1, max_draws(replace, n))
     seed = seed_from_random_state(random_state)
     p, reps, x0 = _probabilities(
         backend, A, b, method, k, include_target, scaling, max_points_per_center,

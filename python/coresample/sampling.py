@@ -8,7 +8,7 @@ import numpy as np
 from . import _core
 from ._random import SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
 from ._validation import (
-    as_probability_vector, check_int, check_n_threads, check_probability_values, check_sample_size,
+    MAX_DRAWS, as_probability_vector, check_int, check_n_threads, check_probability_values, check_sample_size,
 )
 
 
@@ -69,7 +69,7 @@ def sample(
     p = as_probability_vector(p)
     replace = bool(replace)
     try:
-        size = check_int(size, "size", 1)
+        size = check_int(size, "size", 1, MAX_DRAWS)
         nt = check_n_threads(n_threads)
         seed = seed_from_random_state(random_state)
     except (TypeError, ValueError):

@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .._validation import check_array, check_centers, check_n_threads, check_z
+from .._validation import check_array_top, check_centers, check_cost_scale, check_n_threads, check_z
 
 _ROWS = 4096  # rows per chunk: bounds the (rows x k) distance block
 
@@ -40,8 +40,10 @@ def assign(
     X: np.ndarray, centers: np.ndarray, z: float = 2.0, *, n_threads: Optional[int] = None
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Pure NumPy counterpart of `coresample.assign` (computes in float64; n_threads is ignored)."""
-    X = check_array(X)
+    X, top = check_array_top(X)
     centers = check_centers(centers, X)
+    top = max(top, float(np.abs(centers).max(initial=0.0)))
+    check_cost_scale(top, X.shape[0], X.shape[1], check_z(z), None)
     z = check_z(z)
     check_n_threads(n_threads)
     return nearest(X, centers, z)

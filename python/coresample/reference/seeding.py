@@ -37,11 +37,13 @@ def plusplus_indices(
             candidates = search(D, r)
         else:
             candidates = np.minimum(np.floor(r * n).astype(np.int64), n - 1)
-        best_pot, best_D = np.inf, None
+        # The first trial is the incumbent and later ones must be strictly better (as in the
+        # core): ties, even at inf, keep the earliest trial.
+        best_pot, best_D, indices[c] = None, None, candidates[0]
         for cand in candidates:
             trial = np.minimum(D, u * _dist_z(X, X[cand], z))
             pot = blocked_sum(trial)
-            if pot < best_pot:
+            if best_pot is None or pot < best_pot:
                 best_pot, best_D, indices[c] = pot, trial, cand
         D = best_D
     return indices
