@@ -15,7 +15,7 @@ import pytest
 import coresample
 import coresample.reference
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/statm")
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/statm")
 
 
 def rss():
@@ -29,6 +29,8 @@ def small_select(X, i):
                              loss_fn=lambda rows: X[rows, 0] ** 2)
 
 
+@linux_only
+@pytest.mark.memory
 def test_ten_thousand_small_selects_do_not_grow_rss():
     X = np.random.default_rng(0).normal(size=(200, 4))
     for i in range(500):
@@ -40,6 +42,8 @@ def test_ten_thousand_small_selects_do_not_grow_rss():
     assert grown < 4 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB over 10,000 selects"
 
 
+@linux_only
+@pytest.mark.memory
 def test_hundred_large_selects_do_not_grow_rss():
     X = np.random.default_rng(1).normal(size=(200_000, 32)).astype(np.float32)  # 24 MiB
     kw = dict(n_clusters=50, max_points_per_center=20, n_threads=2)
@@ -52,6 +56,8 @@ def test_hundred_large_selects_do_not_grow_rss():
     assert grown < 32 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB over 100 large selects"
 
 
+@linux_only
+@pytest.mark.memory
 def test_kmeans_and_sampling_loops_do_not_grow_rss():
     X = np.random.default_rng(2).normal(size=(5000, 8)).astype(np.float32)
     p = np.random.default_rng(3).random(5000)

@@ -212,6 +212,7 @@ MEMORY_SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_DATA and /proc: Linux")
+@pytest.mark.memory
 @pytest.mark.parametrize("kind", ["float16", "shards"])
 def test_peak_memory_is_bounded(tmp_path, kind):
     n, d = 400_000, 128  # float16: 98 MiB on disk; one float32 copy would be 195 MiB
