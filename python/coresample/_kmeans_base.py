@@ -18,7 +18,7 @@ from ._random import KMEANS_PARALLEL, seed_from_random_state
 from ._source import take_rows
 from ._validation import (
     check_array, check_array_top, check_centers_fit, check_cost_scale, check_float, check_int,
-    check_n_clusters, check_n_threads, check_sample_weight, check_z,
+    check_magnitude, check_n_clusters, check_n_threads, check_sample_weight, check_z,
 )
 
 Arr = np.ndarray
@@ -321,6 +321,7 @@ class KMeansBase:
         except ValueError as exc:  # name predict's argument: X's dtype is what to change
             raise ValueError(f"X: {exc}") from None
         top = max(top, float(np.abs(centers).max(initial=0.0)))
+        check_magnitude(top, X.dtype, X.shape[0], X.shape[1], "X and the fitted centers")
         check_cost_scale(top, X.shape[0], X.shape[1], check_z(self.z), None)
         return X, centers
 

@@ -116,7 +116,8 @@ def check_magnitude(
     smallest = np.sqrt(float(info.tiny))
     if low and 0.0 < top < smallest:
         raise ValueError(
-            f"{name} has values only up to {top:.3g} in magnitude: squared distances underflow "
+            f"{name} {'have' if ' and ' in name else 'has'} values only up to {top:.3g} in "
+            f"magnitude: squared distances underflow "
             f"{np.dtype(dtype).name} (below {smallest:.3g}); scale {name} up{hint}"
         )
 

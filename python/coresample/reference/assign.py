@@ -5,7 +5,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .._validation import check_array_top, check_centers, check_cost_scale, check_n_threads, check_z
+from .._validation import (
+    check_array_top, check_centers, check_cost_scale, check_magnitude, check_n_threads, check_z,
+)
 
 _ROWS = 4096  # rows per chunk: bounds the (rows x k) distance block
 
@@ -43,6 +45,7 @@ def assign(
     X, top = check_array_top(X)
     centers = check_centers(centers, X)
     top = max(top, float(np.abs(centers).max(initial=0.0)))
+    check_magnitude(top, X.dtype, X.shape[0], X.shape[1], "X and centers")  # both tiny: underflow
     check_cost_scale(top, X.shape[0], X.shape[1], check_z(z), None)
     z = check_z(z)
     check_n_threads(n_threads)
