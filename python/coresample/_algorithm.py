@@ -221,11 +221,18 @@ def _run_select(
         if estimator == "difference":
             control = rep_losses[labels[indices]]
             control_total = float(cluster_weights @ rep_losses)
-        est = estimate(
-            losses, weights, total_weight, replace=replace,
-            sample_weight=None if u is None else u[indices],
-            control=control, control_total=control_total or 0.0,
-        )
+        try:
+            est = estimate(
+                losses, weights, total_weight, replace=replace,
+                sample_weight=None if u is None else u[indices],
+                control=control, control_total=control_total or 0.0,
+            )
+        except ValueError as exc:  # overflow: name the arguments behind the internal ones
+            raise ValueError(
+                f"the loss estimate overflows double (losses from loss_fn up to "
+                f"{float(losses.max()):.3g}, weights up to {float(weights.max()):.3g}); scale "
+                "loss_fn's losses" + (" or sample_weight" if u is not None else "") + " down"
+            ) from exc
 
     return Selection(
         indices=indices,

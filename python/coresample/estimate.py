@@ -113,8 +113,13 @@ def estimate(
         with np.errstate(divide="ignore", invalid="ignore"):
             pi = np.where(w > 0, u / np.where(w > 0, w, 1.0), 1.0)
         var = float(np.sum((1.0 - np.minimum(pi, 1.0)) * terms**2))
-    with np.errstate(over="ignore"):  # weights near 0 with a large total: stderr inf, not a crash
+    with np.errstate(over="ignore"):
         var = float(np.float64(var) * np.float64(scale) ** 2)
+    if not (np.isfinite(total) and (np.isfinite(var) or np.isnan(var) and s == 1)):
+        raise ValueError(
+            "weights: the estimate or its variance overflows double (weights up to "
+            f"{float(w.max()):.3g}, total_weight={total_weight:.3g}); scale them down"
+        )
     mean = total / total_weight
     stderr = float(np.sqrt(var)) / total_weight
     half = NormalDist().inv_cdf(0.5 + confidence / 2.0) * stderr
