@@ -185,6 +185,12 @@ def _run_select(
         reps = rows[reps]
     rep_rows = take_rows(X, reps)
     labels, cost, phi = assign_all(backend, X, rep_rows, z, u, nt, report)
+    if not np.isfinite(phi):  # arrays were checked up front (check_cost_scale); sources here
+        raise ValueError(
+            f"X's costs (distance^z, z={z:g}) overflow double when summed"
+            + (" with sample_weight" if u is not None else "")
+            + "; scale X down or use a smaller z"
+        )
     cluster_weights = np.bincount(labels, weights=u, minlength=k).astype(np.float64)
     total_weight = float(n if u is None else u.sum())
 

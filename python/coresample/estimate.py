@@ -53,7 +53,8 @@ def estimate(
         var = sum_i (s w_i l_i - T)^2 / (s (s - 1)). False: exponential keys, Horvitz-Thompson
         with rank conditioning, var = sum_i (1 - pi_i) (w_i l_i)^2 with pi_i = u_i / w_i.
     sample_weight : array-like of shape (n_sampled,), default=None
-        Sample weights u_i of the sampled rows (ones by default); used only when replace=False.
+        Sample weights u_i of the sampled rows (ones by default); used only when replace=False
+        (checked either way).
     control : array-like of shape (n_sampled,), default=None
         Difference estimator: a known proxy g(e) at the sampled rows (for example the loss of
         the row's representative). The estimate is control_total + sum_i w_i (l_i - g_i), which
@@ -93,6 +94,9 @@ def estimate(
         y = y - check_vector(control, "control", w.shape[0])
     control_total = check_float(control_total, "control_total", -np.inf)
     s = w.shape[0]
+    # Checked even where unused (replace=True): a mismatched array is a mistake either way.
+    u_given = None if sample_weight is None else check_vector(
+        sample_weight, "sample_weight", s, nonnegative=True)
     terms = w * y
     scale = 1.0
     if self_normalized:
@@ -108,10 +112,15 @@ def estimate(
     if replace:
         var = float(np.var(s * terms, ddof=1) / s) if s > 1 else np.nan
     else:
-        u = (np.ones(s) if sample_weight is None
-             else check_vector(sample_weight, "sample_weight", s, nonnegative=True))
+        u = np.ones(s) if u_given is None else u_given
         with np.errstate(divide="ignore", invalid="ignore"):
             pi = np.where(w > 0, u / np.where(w > 0, w, 1.0), 1.0)
+        if (pi > 1.0 + 1e-9).any():  # w_i = u_i / pi_i with pi_i <= 1, up to rounding
+            i = int(np.argmax(pi))
+            raise ValueError(
+                f"weights[{i}]={w[i]:.6g} is below sample_weight[{i}]={u[i]:.6g}: without "
+                "replacement each weight is sample_weight / (inclusion probability <= 1)"
+            )
         var = float(np.sum((1.0 - np.minimum(pi, 1.0)) * terms**2))
     with np.errstate(over="ignore"):
         var = float(np.float64(var) * np.float64(scale) ** 2)
