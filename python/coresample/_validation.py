@@ -125,23 +125,24 @@ def check_magnitude(
 def check_cost_scale(
     top: float, n: int, d: int, z: float, u: Optional[np.ndarray], name: str = "X"
 ) -> None:
-    """Refuse a cost total that would overflow double: costs are distance^z, at most
-    (2 top sqrt(d))^z per row, summed with weights u (or n ones). check_magnitude covers z = 2
-    without weights; this covers large z and large sample weights. Names the argument to change.
+    """Refuse sums that would overflow double: costs are distance^z, at most (2 top sqrt(d))^z
+    per row, summed with weights u (or n ones); Lloyd sums weight * x, and for z < 2 its
+    Weiszfeld step multiplies weights by up to (1e-12)^(z - 2) (distances are clamped at 1e-12,
+    cpp/kmeans.cpp). check_magnitude covers z = 2 without weights; this covers large z and large
+    sample weights. Names the argument to change.
     """
+    log_max = np.log(np.finfo(np.float64).max) - 1.0  # a margin for the sums' rounding
+    log_mass = np.log(float(u.sum())) if u is not None else np.log(max(n, 1))
+    if u is not None:
+        log_sums = log_mass + max(0.0, 2.0 - z) * np.log(1e12) + max(0.0, np.log(max(top, 1e-300)))
+        if log_sums >= log_max:
+            raise ValueError(
+                f"sample_weight sums to {float(u.sum()):.3g}: Lloyd's weighted sums (z={z:g}, "
+                f"{name} up to {top:.3g}) would overflow double; scale sample_weight down"
+            )
     if top <= 0.0:
         return
-    log_max = np.log(np.finfo(np.float64).max) - 1.0  # a margin for the sums' rounding
     log_cost = z * np.log(2.0 * top * np.sqrt(d))
-    log_mass = np.log(float(u.sum())) if u is not None else np.log(max(n, 1))
-    # Lloyd's sums of weight * x; for z < 2 the Weiszfeld step multiplies weights by up to
-    # (1e-12)^(z - 2) (distances are clamped at 1e-12, cpp/kmeans.cpp).
-    log_sums = log_mass + max(0.0, 2.0 - z) * np.log(1e12) + np.log(top)
-    if u is not None and log_sums >= log_max:
-        raise ValueError(
-            f"sample_weight sums to {float(u.sum()):.3g}: Lloyd's weighted sums of {name} "
-            f"(values up to {top:.3g}, z={z:g}) would overflow double; scale sample_weight down"
-        )
     if log_cost + log_mass < log_max:
         return
     if u is not None and log_cost + np.log(max(n, 1)) < log_max:
