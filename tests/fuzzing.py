@@ -1800,12 +1800,16 @@ def worker_main() -> None:
     import faulthandler
 
     faulthandler.enable(sys.stderr)
-    try:  # the machine is shared: a runaway allocation must fail (MemoryError), not invoke the OOM killer
-        import resource
-        limit = int(os.environ.get("CORESAMPLE_FUZZ_MEM_GB", "6")) << 30
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except Exception:
-        pass
+    # The machine is shared: a runaway allocation must fail (MemoryError), not invoke the OOM
+    # killer. CORESAMPLE_FUZZ_MEM_GB=0 turns the cap off; so does AddressSanitizer (.ci/sanitize),
+    # whose shadow memory reserves terabytes of address space.
+    gb = int(os.environ.get("CORESAMPLE_FUZZ_MEM_GB", "6"))
+    if gb > 0 and "libasan" not in os.environ.get("LD_PRELOAD", ""):
+        try:
+            import resource
+            resource.setrlimit(resource.RLIMIT_AS, (gb << 30, gb << 30))
+        except Exception:
+            pass
     result_fd = os.dup(1)
     os.dup2(2, 1)  # anything the library prints goes to stderr, not to the result channel
     res_out = os.fdopen(result_fd, "w", buffering=1)
