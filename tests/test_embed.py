@@ -5,10 +5,9 @@ Nothing is downloaded."""
 import json
 import os
 
+import coresample.embed as embed_mod
 import numpy as np
 import pytest
-
-import coresample.embed as embed_mod
 from coresample.embed import embed_texts
 
 TEXTS = [f"text number {i} " + "x" * (i % 7) for i in range(10)]
@@ -232,7 +231,7 @@ def _word_tokenizer(transformers, words, **special):
     return transformers.PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="[UNK]", **special)
 
 
-WORDS = "the a cat dog sat on mat ran fast slow big small red blue".split()
+WORDS = ["the", "a", "cat", "dog", "sat", "on", "mat", "ran", "fast", "slow", "big", "small", "red", "blue"]
 SENTS = ["the cat sat", "a big red dog ran fast on the mat", "slow blue cat", "dog"]
 
 
@@ -268,15 +267,27 @@ def test_hf_pair_mean_pooling_by_hand(tiny_bert):
 
 @pytest.mark.models
 def test_hf_path_matches_pair_and_caches(tiny_bert, tmp_path):
-    torch, model, tok = tiny_bert
+    _, model, tok = tiny_bert
     model.save_pretrained(tmp_path / "m")
     tok.save_pretrained(tmp_path / "m")
     X_pair = embed_texts(SENTS, (model, tok), device="cpu")
     X_path = embed_texts(SENTS, str(tmp_path / "m"), device="cpu", cache_dir=tmp_path / "c")
     np.testing.assert_allclose(X_path, X_pair, atol=1e-6)
-    again = embed_texts(SENTS, tmp_path / "m", device="cpu", cache_dir=tmp_path / "c")
+    import transformers
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("a full cache hit must not load the model")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(transformers.AutoModel, "from_pretrained", no_load)
+        again = embed_texts(SENTS, tmp_path / "m", device="cpu", cache_dir=tmp_path / "c")
     np.testing.assert_array_equal(again, X_path)
     assert len(list((tmp_path / "c").rglob("*.npy"))) == 1
+    model.save_pretrained(tmp_path / "m")  # weights saved again: a new cache entry
+    for f in (tmp_path / "m").iterdir():  # a later mtime even on a coarse-grained filesystem
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**10))
+    embed_texts(SENTS, tmp_path / "m", device="cpu", cache_dir=tmp_path / "c")
+    assert len(list((tmp_path / "c").rglob("manifest.json"))) == 2
 
 
 @pytest.mark.models

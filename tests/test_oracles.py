@@ -8,8 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-import coresample  # noqa: E402
-from coresample.integrations.oracles import (  # noqa: E402
+import coresample
+from coresample.integrations.oracles import (
     LossOracle,
     hf_causal_lm_loss,
     hf_classifier_loss,
@@ -123,7 +123,7 @@ def test_as_select_loss_fn(linear_task):
 
 
 # -- Hugging Face models ----------------------------------------------------------------------
-WORDS = "the a cat dog sat on mat ran fast slow big small red blue".split()
+WORDS = ["the", "a", "cat", "dog", "sat", "on", "mat", "ran", "fast", "slow", "big", "small", "red", "blue"]
 TEXTS = ["the cat sat on the mat", "a dog ran", "big red dog ran fast on a small mat",
          "slow blue cat sat", "the dog", "a cat ran fast"]
 

