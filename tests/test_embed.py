@@ -75,6 +75,7 @@ def test_zero_norm_row_stays_zero():
     ([b"bytes"], TypeError, r"texts\[0\] is a bytes"),
     (["ok", 3], TypeError, r"texts\[1\] is a int"),
     ((t for t in ["a"]), TypeError, "texts must be a sequence of str"),
+    ({"a", "b"}, TypeError, "texts must be an ordered sequence of str, got a set"),
     (np.array([["a"]]), TypeError, "1-D"),
     ([], ValueError, "texts is empty"),
 ])

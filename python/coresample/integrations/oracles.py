@@ -276,9 +276,9 @@ def _as_tensor(value: Any, name: str) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         t = value
     elif isinstance(value, np.ndarray):
-        t = torch.from_numpy(np.ascontiguousarray(value)) if value.dtype != object else None
-        if t is None:
+        if value.dtype == object:
             raise TypeError(f"{name} must be a numeric ndarray or tensor, got dtype object")
+        t = torch.from_numpy(np.ascontiguousarray(value))
     else:
         raise TypeError(f"{name} must be a torch.Tensor or a numpy ndarray, got {type(value).__name__}")
     if t.ndim == 0 or t.shape[0] == 0:
@@ -348,8 +348,11 @@ def torch_module_loss(
     batch_size = check_int(batch_size, "batch_size", 1)
     dev = _prepare(module, device, "module")
     float_dtype = next((p.dtype for p in module.parameters() if p.is_floating_point()), None)
+    def per_row_ce(outputs: Any, target: Any) -> Any:
+        return F.cross_entropy(outputs, target, reduction="none")
+
     default = loss is None
-    loss_fn = loss if loss is not None else F.cross_entropy
+    loss_fn = loss if loss is not None else per_row_ce
 
     def evaluate(rows: np.ndarray) -> np.ndarray:
         sel = torch.from_numpy(rows)
@@ -360,8 +363,7 @@ def torch_module_loss(
         if default and not tb.is_floating_point() and tb.dtype != torch.int64:
             tb = tb.to(torch.int64)
         out = module(xb)
-        values = loss_fn(out, tb, reduction="none") if default else loss_fn(out, tb)
-        values = torch.as_tensor(values)
+        values = torch.as_tensor(loss_fn(out, tb))
         if values.ndim == 0:
             raise ValueError(
                 "loss returned a scalar for a batch of rows: it must return one loss per row; "
