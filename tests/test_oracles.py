@@ -219,3 +219,18 @@ def test_classifier_bad_labels(tiny_classifier):
     loss_fn = hf_classifier_loss(model, tok, TEXTS, [0, 1, 2, 3, 0, 0], device="cpu")
     with pytest.raises(ValueError, match=r"labels\[3\]=3 must be < the model's 3 classes"):
         loss_fn([0, 3])
+
+
+def test_device_resolution(monkeypatch, linear_task):
+    from coresample.embed import torch_device
+
+    assert torch_device("cpu") == torch.device("cpu")
+    assert torch_device(torch.device("cpu")) == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert torch_device(None) == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert torch_device(None) == torch.device("cpu")
+    module, X, y = linear_task
+    assert torch_module_loss(module, X, y).device == torch.device("cpu")
+    with pytest.raises(TypeError, match="device must be None, a str or a torch.device"):
+        torch_device(0)
