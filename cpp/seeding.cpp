@@ -43,6 +43,10 @@ void kmeans_plusplus(const T* X, index_t n, index_t d, const double* u, index_t 
   CORESAMPLE_CHECK(n >= 1, "kmeans_plusplus: X has no rows");
   CORESAMPLE_CHECK(k >= 1, "kmeans_plusplus: n_clusters must be >= 1");
   CORESAMPLE_CHECK(n_local_trials >= 0, "kmeans_plusplus: n_local_trials must be >= 0");
+  // More trials than rows only repeat rows, and the per-block trial buffer (rows x trials) grows
+  // with them (the Python API refuses n_local_trials > n_samples the same way).
+  CORESAMPLE_CHECK(n_local_trials <= std::max<index_t>(n, 2),
+                   "kmeans_plusplus: n_local_trials must be <= n_samples");
   const index_t L = n_local_trials == 0 ? default_local_trials(k) : n_local_trials;
   // Each step runs two short parallel loops; small problems stay on one thread (parallel.h).
   n_threads = threads_for_work(n_threads, static_cast<double>(n) * static_cast<double>(d) *

@@ -56,8 +56,8 @@ def test_values_batches_and_dtype(batch_size):
 
 def test_progress_callable_and_true(capsys):
     seen = []
-    embed_texts(TEXTS, FakeModel(), batch_size=4, progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(4, 10), (8, 10), (10, 10)]
+    embed_texts(TEXTS, FakeModel(), batch_size=4, progress=lambda *a: seen.append(a))
+    assert seen == [("embed", 4, 10), ("embed", 8, 10), ("embed", 10, 10)]
     embed_texts(TEXTS, FakeModel(), batch_size=4, progress=True)  # tqdm bar or stderr lines
 
 

@@ -382,7 +382,8 @@ def embed_texts(
         CORESAMPLE_EMBED_CACHE, and no cache is used when that is unset or empty.
     progress : None, bool or callable, default=None
         True shows a tqdm bar when tqdm is installed (a line on stderr otherwise); a callable is
-        called as ``progress(done, total)`` with the rows embedded or loaded so far.
+        called as ``progress("embed", done, total)`` with the rows embedded or loaded so far
+        (the same convention as `select`'s progress).
     dtype : {float32, float64}, default=float32
         dtype of the result (models compute in their own precision, float32 for the default).
     model_id : str, default=None
@@ -435,7 +436,9 @@ def embed_texts(
     if cache_dir is None:
         cache_dir = os.environ.get(_CACHE_ENV) or None
     if progress is not None and not isinstance(progress, bool) and not callable(progress):
-        raise TypeError(f"progress must be None, a bool or a callable(done, total), got {progress!r}")
+        raise TypeError(
+            f"progress must be None, a bool or a callable(phase, done, total), got {progress!r}"
+        )
 
     n = len(texts)
     encoder: Optional[Encoder] = None
@@ -507,17 +510,13 @@ def embed_texts(
 
 
 class _Report:
-    """progress(done, total) in the shape the package's reporters expect."""
+    """The package's progress convention: progress(phase, done, total), phase "embed"."""
 
     def __init__(self, progress: Any) -> None:
-        self._cb = make_callback(progress) if progress is True else None
-        self._user: Callable[[int, int], None] = progress
+        self._cb = make_callback(progress)
 
     def __call__(self, done: int, total: int) -> None:
-        if self._cb is not None:
-            self._cb("embed", done, total)
-        else:
-            self._user(done, total)
+        self._cb("embed", done, total)
 
     def close(self) -> None:
         close = getattr(self._cb, "close", None)
