@@ -122,7 +122,7 @@ def estimate(
                 "replacement each weight is sample_weight / (inclusion probability <= 1)"
             )
         var = float(np.sum((1.0 - np.minimum(pi, 1.0)) * terms**2))
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # refused just below
         var = float(np.float64(var) * np.float64(scale) ** 2)
     if not (np.isfinite(total) and (np.isfinite(var) or np.isnan(var) and s == 1)):
         raise ValueError(

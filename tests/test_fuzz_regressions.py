@@ -1,0 +1,134 @@
+"""One test per root cause the fuzzer found (tests/fuzzing.py; docs/RELIABILITY.md), each in the
+core and the reference where both have the entry point. The fuzz seeds themselves are replayed
+by tests/test_fuzz.py."""
+import numpy as np
+import pytest
+
+import coresample
+import coresample.reference as reference
+from coresample import _core, regression
+from coresample._validation import MAX_DRAWS, max_threads_allowed
+
+X = np.random.default_rng(0).normal(size=(60, 3))
+IMPLS = pytest.mark.parametrize("impl", [coresample, reference], ids=["core", "reference"])
+
+
+def test_huge_n_threads_is_capped_not_fatal():
+    # libgomp exits the process when it cannot create the threads asked for.
+    a = coresample.select(X, 10, n_clusters=3, random_state=0, n_threads=2**31)
+    b = coresample.select(X, 10, n_clusters=3, random_state=0, n_threads=1)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    assert max_threads_allowed() >= 4
+
+
+@IMPLS
+def test_float16_fortran_input(impl):
+    Xf = np.asfortranarray(X.astype(np.float16))
+    with pytest.warns(coresample.CopyWarning):
+        labels, _ = impl.assign(Xf, X[:2].astype(np.float32))
+    assert labels.shape == (60,)
+
+
+@IMPLS
+def test_draws_are_bounded(impl):
+    with pytest.raises(ValueError, match="size"):
+        impl.sample(np.ones(10), 2**40)
+    with pytest.raises(ValueError, match="budget"):
+        impl.select(X, MAX_DRAWS + 1, n_clusters=2)
+
+
+@IMPLS
+def test_n_local_trials_at_most_n(impl):
+    with pytest.raises(ValueError, match="n_local_trials"):
+        impl.kmeans_plusplus(X, 3, n_local_trials=61)
+    with pytest.raises(ValueError, match="n_local_trials"):
+        _core.kmeans_plusplus(X, None, 3, 2.0, 1, 10**6, np.empty(3, np.int64), 1)
+
+
+def test_sample_size_edges():
+    with pytest.raises(ValueError, match="epsilon"):
+        coresample.sample_size(1e-200)
+    with pytest.raises(ValueError, match="delta"):
+        coresample.sample_size(0.5, delta=1.0)
+    assert coresample.sample_size(0.5, delta=1e-300) > coresample.sample_size(0.5)
+
+
+def test_estimate_edges():
+    with pytest.raises(ValueError, match="confidence"):
+        coresample.estimate(np.ones(3), np.ones(3), 3.0, confidence=1.0)
+    with pytest.raises(ValueError, match="weights"):
+        coresample.estimate([1.0, 2.0], [1e-300, 1e-300], 1e6, self_normalized=True)
+    with pytest.raises(ValueError, match="sample_weight"):
+        coresample.estimate(np.ones(2), np.ones(2), 2.0, replace=False, sample_weight=[-1.0, 1.0])
+    with pytest.raises(ValueError, match=r"weights\[0\].*below sample_weight\[0\]"):
+        coresample.estimate(np.ones(2), [1.0, 3.0], 2.0, replace=False, sample_weight=[2.0, 1.0])
+    with pytest.raises(ValueError, match="sample_weight must have length 2"):
+        coresample.estimate(np.ones(2), np.ones(2), 2.0, sample_weight=np.ones(3))
+
+
+@IMPLS
+def test_centers_that_do_not_fit_the_dtype(impl):
+    with pytest.raises(ValueError, match="centers"):
+        impl.assign(X.astype(np.float32), np.array([[1e300, 0.0, 0.0]]))
+    km = impl.KMeans(2, random_state=0).fit(X * 1e150)
+    with pytest.raises(ValueError, match="X: the fitted centers do not fit"):
+        km.predict(X.astype(np.float32))
+
+
+@IMPLS
+def test_costs_that_overflow_double(impl):
+    with pytest.raises(ValueError, match="z"):
+        impl.select(X * 1e30, 5, n_clusters=2, z=64.0)
+    with pytest.raises(ValueError, match="sample_weight"):
+        impl.KMeans(2, z=1.0, random_state=0).fit(X, sample_weight=np.full(60, 1e299))
+    with pytest.raises(ValueError, match="sample_weight"):
+        impl.select(X, 5, n_clusters=2, sample_weight=np.full(60, 1e305))
+
+
+@IMPLS
+def test_tiny_centers_against_zero_rows(impl):
+    # Every squared distance would underflow float32: refused, not a wrong label.
+    with pytest.raises(ValueError, match="X and centers have values only up to"):
+        impl.assign(np.zeros((5, 2), np.float32), np.array([[1e-38, 0.0], [3e-40, 1e-39]]))
+
+
+@IMPLS
+def test_losses_must_be_real_numbers(impl):
+    with pytest.raises(TypeError, match="real numbers"):
+        impl.estimate_lam(np.eye(3), np.array([1 + 2j, 0, 1]))
+    with pytest.raises(TypeError, match="loss_fn"):
+        impl.select(X, 5, n_clusters=2, loss_fn=lambda rows: rows.astype(object))
+
+
+def test_reference_kmeans_plusplus_with_infinite_potentials():
+    # Every trial's potential inf (weights times costs overflow): the first trial is kept.
+    Y = np.array([[1e150, 0.0], [-1e150, 0.0], [0.0, 1e150], [0.0, 0.0]])
+    with pytest.raises(ValueError, match="sample_weight"):
+        reference.kmeans_plusplus(Y, 3, sample_weight=np.full(4, 1e300), random_state=0)
+
+
+def test_zero_column_and_empty_shards():
+    with pytest.raises(ValueError, match="at least one column"):
+        coresample.Shards([np.ones((40, 0), np.float32)])
+    with pytest.raises(ValueError, match="no rows"):
+        coresample.Shards([np.ones((0, 3), np.float32)])
+
+
+@IMPLS
+def test_adaptive_budget_against_positive_weights(impl):
+    u = np.r_[np.ones(47), np.zeros(13)]
+    with pytest.raises(ValueError, match="budget=50 must be <= the number of rows with positive sample_weight"):
+        impl.select_adaptive(X, 50, n_clusters=2, score_fn=lambda r, w: np.ones(60),
+                             sample_weight=u, warm_start=0.5)
+
+
+def test_uncertainty_scores_check_method_first_in_both():
+    for impl in (coresample, reference):
+        with pytest.raises(ValueError, match="method"):
+            impl.baselines.uncertainty_scores(np.ones((3, 2), dtype=object), "magic")
+
+
+@pytest.mark.parametrize("method", ["leverage", "approx_leverage", "cluster"])
+def test_rank_zero_design_gives_uniform_probabilities(method):
+    p = regression.row_probabilities(np.zeros((40, 3)), np.ones(40), method=method, n_clusters=4)
+    np.testing.assert_allclose(p, 1 / 40)
