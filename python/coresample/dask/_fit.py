@@ -61,7 +61,7 @@ def fit_representatives(
         src = DaskRows(X)
         X_all = src.rows(0, n)
         check_finite(X_all, "X")
-        u_all = None if u is None else np.ascontiguousarray(u.compute(), dtype=np.float64)
+        u_all = None if u is None else np.require(u.compute(), np.float64, ["C", "A"])
         rows, X_fit, fit_labels, _, _, _ = km._fit_centers(X_all, u_all)
     local = snap_rows(X_fit, km.cluster_centers_, fit_labels, nt)
     reps = local if rows is None else rows[local]

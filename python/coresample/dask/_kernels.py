@@ -63,7 +63,13 @@ def subsample_candidates(start: int, stop: int, size: int, seed: int) -> Dict[st
 def as_rows(block: Any) -> Arr:
     """A partition as a C-contiguous array in the compute dtype (float16 -> float32)."""
     block = np.asarray(block)
-    return np.ascontiguousarray(block, dtype=compute_dtype(block.dtype))
+    return aligned(block, compute_dtype(block.dtype))
+
+
+def aligned(a: Any, dtype: Any) -> Arr:
+    """C-contiguous and aligned (the core refuses unaligned buffers, which arrays deserialised
+    from the network can be): a copy only when needed."""
+    return np.require(a, dtype=dtype, requirements=["C", "A"])
 
 
 def assign_partition(
@@ -75,8 +81,8 @@ def assign_partition(
     top = check_finite(X, "X", first_row=start)
     check_magnitude(top, X.dtype, n, X.shape[1], "X")
     if u is not None:
-        u = np.ascontiguousarray(u, dtype=np.float64)
-    labels, cost, _ = assign_rows(X, np.ascontiguousarray(reps, dtype=X.dtype), z, u, nt)
+        u = aligned(u, np.float64)
+    labels, cost, _ = assign_rows(X, aligned(reps, X.dtype), z, u, nt)
     return {"start": start, "labels": labels, "cost": cost, "u": u, "top": top}
 
 

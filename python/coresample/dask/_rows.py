@@ -60,7 +60,7 @@ class DaskRows(RowSource):
         return gather(self.X, indices, self.dtype)
 
     def rows(self, start: int, stop: int) -> np.ndarray:
-        return np.ascontiguousarray(self.X[start:stop].compute(), dtype=self.dtype)
+        return np.require(self.X[start:stop].compute(), self.dtype, ["C", "A"])
 
 
 def gather(X: Any, indices: np.ndarray, dtype: Any = None) -> np.ndarray:
@@ -69,7 +69,8 @@ def gather(X: Any, indices: np.ndarray, dtype: Any = None) -> np.ndarray:
     uniq, inverse = np.unique(indices, return_inverse=True)
     got = np.asarray(X[uniq].compute())
     out = got[inverse]
-    return out if dtype is None else np.ascontiguousarray(out, dtype=dtype)
+    # C-contiguous and aligned: the core refuses unaligned buffers (network arrays can be).
+    return np.require(out, dtype, ["C", "A"])
 
 
 class GatheredWeights:

@@ -1,6 +1,7 @@
 """coresample.dask.select: Algorithm 1 over the partitions of a dask array, three passes."""
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any, Callable, Dict, List, Optional, Union
 
@@ -185,8 +186,7 @@ def select(
     indices = top_c["rows"][:budget].astype(np.int64)
     p_s = top_c["p"][:budget]
     tau = top_c["keys"][budget] if budget < positive else np.inf
-    inclusion = -np.expm1(-p_s * tau) if np.isfinite(tau) else np.ones(budget)
-    weights = 1.0 / inclusion
+    weights = inverse_inclusion(p_s, tau)
     u_s = None
     if u is not None:
         u_s = top_c["u"][:budget]
@@ -233,6 +233,18 @@ def select(
         sample_labels=labels_s,
         sample_u=u_s,
     )
+
+
+def inverse_inclusion(p: Arr, tau: float) -> Arr:
+    """1 / (1 - exp(-p tau)) as the core computes it: `1.0 / -std::expm1(-p * tau)`.
+
+    Python's math.expm1 is the C library's expm1, the function the core calls; NumPy's expm1
+    differs from it in the last bit for some arguments (tests/test_crosscheck.py allows the
+    reference 1e-14 for that reason), so np.expm1 would not give the core's weights bit for bit.
+    """
+    if not np.isfinite(tau):
+        return np.ones(p.shape[0])
+    return np.array([1.0 / -math.expm1(-float(pe) * tau) for pe in p], dtype=np.float64)
 
 
 def _weight_totals(summ: Any, parts: List[Any], u: Any, edges: Arr, k: int) -> Any:
