@@ -195,3 +195,19 @@ def test_worker_killed_mid_run(client, X, tmp_path):
     client.wait_for_workers(2, timeout=60)
     assert set(client.scheduler_info()["workers"]) != before  # a new worker process joined
     assert_same(got, ref)
+
+
+def test_kmeans(client, X):
+    Xd = da.from_array(X, chunks=(1000, D))
+    zero = cdask.KMeans(K, max_points_per_center=M, lloyd_passes=0, random_state=3).fit(Xd)
+    one = coresample.KMeans(K, max_points_per_center=M, random_state=3).fit(X)
+    np.testing.assert_array_equal(zero.cluster_centers_, one.cluster_centers_)
+    assert zero.inertia_ == coresample.KMeans(K, init=one.cluster_centers_, max_iter=0).fit(X).inertia_
+    two = cdask.KMeans(K, max_points_per_center=M, lloyd_passes=2, random_state=3).fit(Xd)
+    assert two.inertia_ <= zero.inertia_ * (1 + 1e-12)
+    other = cdask.KMeans(K, max_points_per_center=M, lloyd_passes=2, random_state=3).fit(
+        da.from_array(X, chunks=(2500, D)))
+    np.testing.assert_allclose(other.cluster_centers_, two.cluster_centers_, rtol=1e-5, atol=1e-5)
+    labels = two.predict(Xd)
+    assert isinstance(labels, da.Array)
+    np.testing.assert_array_equal(labels.compute(), coresample.assign(X, two.cluster_centers_)[0])

@@ -4,7 +4,8 @@ The result equals the single-machine call's for the same seed (docs/DISTRIBUTED.
 stream is keyed by the global row index and every reduction is combined in 1024-row block order.
 Needs `dask[array]` (and `distributed` for a cluster).
 """
+from ._kmeans import KMeans
 from ._result import DaskSelection
 from ._select import select
 
-__all__ = ["DaskSelection", "select"]
+__all__ = ["DaskSelection", "KMeans", "select"]
