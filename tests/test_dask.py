@@ -14,7 +14,7 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 import coresample  # noqa: E402
 import coresample.dask as cdask  # noqa: E402
-from coresample.dask._combine import aligned_chunks  # noqa: E402
+from coresample.dask._combine import aligned_chunks, merge_smallest, merge_tree  # noqa: E402
 from coresample.dask._fit import subsample_rows  # noqa: E402
 
 pytestmark = pytest.mark.dask
@@ -73,6 +73,20 @@ def test_aligned_chunks():
     assert aligned_chunks((1024, 1024, 10)) == (1024, 1024, 10)
     assert aligned_chunks((500, 500, 500)) == (1500,)
     assert aligned_chunks((5000,)) == (5000,)
+
+
+def test_merge_tree_is_exact():
+    import dask
+
+    rng = np.random.default_rng(3)
+    keys = rng.exponential(size=400).round(2)  # ties on the key: the row breaks them
+    rows = rng.permutation(400)
+    cands = [{"keys": keys[i::13], "rows": rows[i::13], "n_positive": 31} for i in range(13)]
+    want = merge_smallest(cands, 50)
+    got = merge_tree([dask.delayed(c) for c in cands], 50, fan_in=2).compute(scheduler="sync")
+    np.testing.assert_array_equal(got["rows"], want["rows"])
+    np.testing.assert_array_equal(got["keys"], np.sort(keys)[:50])
+    assert got["n_positive"] == 13 * 31
 
 
 def test_subsample_rows_match_kmeans(client):

@@ -46,7 +46,28 @@ def merge_smallest(cands: List[Dict[str, Any]], count: int) -> Dict[str, Any]:
     for name in ("p", "labels", "u"):
         if name in cands[0] and cands[0][name] is not None:
             out[name] = np.concatenate([c[name] for c in cands])[order]
+    if "n_positive" in cands[0]:
+        out["n_positive"] = sum(int(c["n_positive"]) for c in cands)
     return out
+
+
+def merge_tree(tasks: List[Any], count: int, fan_in: int = 8) -> Any:
+    """One delayed merge_smallest of the partitions' candidates, as a tree of fan_in-way merges
+    run on the workers: the client receives `count` candidates, not partitions x count. Exact:
+    (key, row) orders the candidates totally, so the merge order cannot change the result."""
+    import dask
+
+    level = list(tasks)
+    while len(level) > 1:
+        level = [
+            dask.delayed(_merge_list, pure=True)(level[i : i + fan_in], count)
+            for i in range(0, len(level), fan_in)
+        ]
+    return dask.delayed(_merge_list, pure=True)(level, count)
+
+
+def _merge_list(cands: List[Dict[str, Any]], count: int) -> Dict[str, Any]:
+    return merge_smallest(list(cands), count)
 
 
 # --- total_weight = u.sum() (NumPy's pairwise summation), from the partitions --------------------

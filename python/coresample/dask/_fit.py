@@ -9,7 +9,7 @@ from .._algorithm import fits_on_subsample
 from .._validation import check_finite
 from ..kmeans import KMeans
 from ..snap import snap_rows
-from ._combine import merge_smallest
+from ._combine import merge_tree
 from ._kernels import subsample_candidates
 from ._rows import DaskRows, GatheredWeights
 
@@ -38,8 +38,7 @@ def subsample_rows(edges: Arr, size: int, seed: int) -> Arr:
         dask.delayed(subsample_candidates, pure=True)(int(a), int(b), size, seed)
         for a, b in zip(edges[:-1], edges[1:])
     ]
-    cands = dask.compute(*tasks)
-    return np.sort(merge_smallest(list(cands), size)["rows"])
+    return np.sort(merge_tree(tasks, size).compute()["rows"])
 
 
 def fit_representatives(

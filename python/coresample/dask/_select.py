@@ -18,7 +18,7 @@ from ..estimate import estimate
 from ..hoelder import estimate_lam
 from . import _kernels as K
 from ._combine import (
-    blocked_total, evaluate_plan, merge_smallest, pairwise_plan, plan_requests,
+    blocked_total, evaluate_plan, merge_tree, pairwise_plan, plan_requests,
 )
 from ._fit import fit_representatives
 from ._result import DaskSelection
@@ -175,14 +175,15 @@ def select(
         )
     spec = dict(spec, S=S)
     spec_d = dask.delayed(spec)
-    cands = dask.compute(*[dask.delayed(K.sample_candidates, pure=True)(p, spec_d) for p in parts])
-    positive = sum(c["n_positive"] for c in cands)
+    top_c = merge_tree(
+        [dask.delayed(K.sample_candidates, pure=True)(p, spec_d) for p in parts], budget + 1
+    ).compute()
+    positive = top_c["n_positive"]
     if budget > positive:
         raise ValueError(
             f"budget={budget} must be <= the number of rows with positive probability "
             f"({positive}) when replace=False"
         )
-    top_c = merge_smallest(list(cands), budget + 1)
     indices = top_c["rows"][:budget].astype(np.int64)
     p_s = top_c["p"][:budget]
     tau = top_c["keys"][budget] if budget < positive else np.inf
