@@ -225,3 +225,26 @@ def test_kmeans(client, X):
     labels = two.predict(Xd)
     assert isinstance(labels, da.Array)
     np.testing.assert_array_equal(labels.compute(), coresample.assign(X, two.cluster_centers_)[0])
+
+
+def test_kernels_without_dask(X):
+    """The partition kernels driven by a plain loop (what a Spark or Ray driver would do,
+    docs/DISTRIBUTED.md), with the representatives taken from the single-machine call."""
+    from coresample.dask import _kernels as Kn
+    from coresample.dask._combine import blocked_total
+    from coresample.dask._select import inverse_inclusion
+
+    ref = coresample.select(X, B, n_clusters=K, max_points_per_center=M, random_state=6, replace=False)
+    reps = X[ref.representatives]
+    edges = [0, 2048, 3072, N]
+    parts = [Kn.assign_partition(X[a:b], a, reps, 2.0, None, N, 1) for a, b in zip(edges[:-1], edges[1:])]
+    summ = [Kn.assign_summary(p, K) for p in parts]
+    phi = blocked_total([s["phi_blocks"] for s in summ])
+    assert phi == ref.inertia
+    spec = dict(lam=1.0, center_losses=None, method="lightweight", a=1.0 * phi / N, sizes=None,
+                phi=phi, U=float(N), seed=6, budget=B)
+    spec["S"] = blocked_total([Kn.mass_blocks(p, spec) for p in parts])
+    top = merge_smallest([Kn.sample_candidates(p, spec) for p in parts], B + 1)
+    np.testing.assert_array_equal(top["rows"][:B], ref.indices)
+    w = inverse_inclusion(top["p"][:B], top["keys"][B])
+    assert w.tobytes() == ref.weights.tobytes()
