@@ -73,12 +73,12 @@ def main():
                 X = np.random.default_rng(n).normal(size=(n, args.d)).astype(np.float32)
                 path = os.path.join(tmp, f"x{n}.npy")
                 np.save(path, X)
-                t1, ref = timed(lambda: coresample.select(X, args.budget, replace=False, **kw), args.repeat)
+                t1, ref = timed(lambda X=X: coresample.select(X, args.budget, replace=False, **kw), args.repeat)
                 cache[n] = (path, t1, ref)
             path, t1, ref = cache[n]
             parts = per * args.workers
             Xd = dask_rows(path, n, args.d, parts)
-            td, got = timed(lambda: cdask.select(Xd, args.budget, **kw), args.repeat)
+            td, got = timed(lambda Xd=Xd: cdask.select(Xd, args.budget, **kw), args.repeat)
             same = np.array_equal(got.indices, ref.indices) and got.weights.tobytes() == ref.weights.tobytes()
             rows.append((n, parts, t1, td, same))
     print(f"n x {args.d} float32, k={args.k}, budget={args.budget}, max_points_per_center=48, "

@@ -53,8 +53,9 @@ def fit_representatives(
     )
     if fits_on_subsample(max_points_per_center, n, k):
         km._presampled = subsample_rows(edges, k * max_points_per_center, seed)
+        # A RowSource and an indexable u, as select() passes for out-of-core input.
         rows, X_fit, fit_labels, _, _, _ = km._fit_centers(
-            DaskRows(X), None if u is None else GatheredWeights(u)
+            DaskRows(X), None if u is None else GatheredWeights(u)  # type: ignore[arg-type]
         )
     else:  # at most k * max_points_per_center rows (or max_points_per_center=None): all of them
         src = DaskRows(X)

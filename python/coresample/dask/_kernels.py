@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from .._random import SAMPLE_WITHOUT_REPLACEMENT, SUBSAMPLE
-from .._source import BLOCK, compute_dtype
+from .._source import compute_dtype
 from .._validation import check_finite, check_magnitude
 from ..assign import assign_rows
 from ..reference import _rng

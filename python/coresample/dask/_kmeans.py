@@ -88,7 +88,9 @@ class KMeans:
         )
         if n > k * mppc:
             km._presampled = subsample_rows(edges, k * mppc, seed)
-            km._fit_centers(DaskRows(X), None if u is None else GatheredWeights(u))
+            km._fit_centers(
+                DaskRows(X), None if u is None else GatheredWeights(u)  # type: ignore[arg-type]
+            )
         else:
             X_all = DaskRows(X).rows(0, n)
             km._fit_centers(X_all, None if u is None else np.require(u.compute(), np.float64, ["C", "A"]))

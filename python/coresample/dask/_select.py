@@ -92,7 +92,6 @@ def select(
         arrays (n-length fields are never gathered to the client), the other fields NumPy.
     """
     import dask
-    import dask.array as da
 
     if replace:
         raise NotImplementedError(
@@ -202,7 +201,7 @@ def select(
             known.update(zip(fresh.tolist(), _query(loss_fn, fresh).tolist()))
         losses = np.array([known[i] for i in indices.tolist()])
         control = control_total = None
-        if estimator == "difference":
+        if estimator == "difference" and rep_losses is not None:
             control = rep_losses[labels_s]
             control_total = float(cluster_weights @ rep_losses)
         est = estimate(
