@@ -42,7 +42,7 @@ def merge_smallest(cands: List[Dict[str, Any]], count: int) -> Dict[str, Any]:
     keys = np.concatenate([c["keys"] for c in cands])
     rows = np.concatenate([c["rows"] for c in cands])
     order = np.lexsort((rows, keys))[:count]
-    out = {"keys": keys[order], "rows": rows[order]}
+    out: Dict[str, Any] = {"keys": keys[order], "rows": rows[order]}
     for name in ("p", "labels", "u"):
         if name in cands[0] and cands[0][name] is not None:
             out[name] = np.concatenate([c[name] for c in cands])[order]
