@@ -171,8 +171,8 @@ def test_dtypes(client, X, dtype):
 
 def test_errors(client, X):
     Xd = da.from_array(X, chunks=(1000, D))
-    with pytest.raises(NotImplementedError, match="without replacement"):
-        cdask.select(Xd, B, n_clusters=K, replace=True)
+    with pytest.raises(ValueError, match="budget"):
+        cdask.select(Xd, N + 1, n_clusters=K, max_points_per_center=M)
     with pytest.raises(TypeError, match="dask"):
         cdask.select(X, B, n_clusters=K)
     bad = X.copy()
@@ -180,6 +180,20 @@ def test_errors(client, X):
     with pytest.raises(ValueError, match="4321"):
         cdask.select(da.from_array(bad, chunks=(1000, D)), B, n_clusters=K, max_points_per_center=M,
                      random_state=0)
+
+
+@pytest.mark.parametrize("chunks", [1000, (700, 2300, 2000), (5000,)], ids=str)
+@pytest.mark.parametrize("budget", [B, 3000], ids=["search", "guided"])  # the core's two paths
+def test_with_replacement(client, X, u, chunks, budget):
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=8, replace=True)
+    ref = coresample.select(X, budget, **kw)
+    got = cdask.select(da.from_array(X, chunks=(chunks, D)), budget, **kw)
+    assert_same(got, ref)
+    assert got.replace is True
+    ref = coresample.select(X, budget, sample_weight=u, loss_fn=loss_of(X), estimator="difference", **kw)
+    got = cdask.select(da.from_array(X, chunks=(chunks, D)), budget, sample_weight=u,
+                       loss_fn=loss_of(X), estimator="difference", **kw)
+    assert_same(got, ref, estimate=True)
 
 
 def test_worker_killed_mid_run(client, X, tmp_path):

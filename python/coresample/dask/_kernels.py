@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from .._random import SAMPLE_WITHOUT_REPLACEMENT, SUBSAMPLE
-from .._source import compute_dtype
+from .._source import BLOCK, compute_dtype
 from .._validation import check_finite, check_magnitude
 from ..assign import assign_rows
 from ..reference import _rng
@@ -173,3 +173,35 @@ def segment_values(u: Arr, start: int, segments: Any) -> Dict[Any, Any]:
         piece = u[lo - start : hi - start]
         out[(lo, hi)] = float(np.sum(piece)) if whole else piece.copy()
     return out
+
+
+def probability_blocks(part: Dict[str, Any], spec: Dict[str, Any]) -> Dict[str, Any]:
+    """With replacement: block totals of p (the core's BlockedCdf offsets come from them) and
+    the partition's last row with p > 0 (the core's fallback row), -1 if none."""
+    p = probabilities(part, spec)
+    pos = np.flatnonzero(p > 0)
+    return {
+        "blocks": block_totals(p),
+        "last_positive": int(part["start"] + pos[-1]) if pos.size else -1,
+    }
+
+
+def draw_rows(part: Dict[str, Any], spec: Dict[str, Any], draws: Dict[str, Arr]) -> Dict[str, Any]:
+    """With replacement: for each draw (its global block, x = r * total and the block's offset),
+    the first row j of the block with offset + local_j > x, local_j the in-order running sum of p
+    within the block: search_without_cdf of cpp/sampling.cpp."""
+    start = part["start"]
+    p = probabilities(part, spec)
+    rows = np.empty(draws["block"].shape[0], dtype=np.int64)
+    for b in np.unique(draws["block"]):
+        lo = int(b) * BLOCK - start
+        local = np.cumsum(p[lo : lo + BLOCK])  # adds in order from p[lo], as `local += p[j]`
+        which = np.flatnonzero(draws["block"] == b)
+        for i in which:
+            hit = np.flatnonzero(draws["offset"][i] + local > draws["x"][i])
+            rows[i] = lo + (int(hit[0]) if hit.size else local.shape[0] - 1)
+    u = part["u"]
+    return {
+        "order": draws["order"], "rows": rows + start, "p": p[rows], "labels": part["labels"][rows],
+        "u": None if u is None else u[rows],
+    }

@@ -12,7 +12,7 @@ from .._random import seed_from_random_state
 from .._sensitivity_args import METHODS
 from .._validation import (
     check_choice, check_cost_scale, check_float, check_int, check_n_clusters, check_n_threads,
-    check_z,
+    check_z, max_draws,
 )
 from ..estimate import estimate
 from ..hoelder import estimate_lam
@@ -21,6 +21,7 @@ from ._combine import (
     blocked_total, evaluate_plan, merge_tree, pairwise_plan, plan_requests,
 )
 from ._fit import fit_representatives
+from ._replace import sample_with_replacement
 from ._result import DaskSelection
 from ._rows import as_dask_rows, as_dask_weights, offsets_of
 
@@ -93,15 +94,11 @@ def select(
     """
     import dask
 
-    if replace:
-        raise NotImplementedError(
-            "coresample.dask.select samples without replacement only (replace=False): its "
-            "exponential keys make the sample independent of the partitioning"
-        )
     X = as_dask_rows(X)
     n, d = int(X.shape[0]), int(X.shape[1])
     k = check_n_clusters(n_clusters, n)
-    budget = check_int(budget, "budget", 1, n)
+    replace = bool(replace)
+    budget = check_int(budget, "budget", 1, max_draws(replace, n))
     z = check_z(z)
     lam_auto = isinstance(lam, str)
     if lam_auto and lam != "auto":
@@ -174,24 +171,12 @@ def select(
         )
     spec = dict(spec, S=S)
     spec_d = dask.delayed(spec)
-    top_c = merge_tree(
-        [dask.delayed(K.sample_candidates, pure=True)(p, spec_d) for p in parts], budget + 1
-    ).compute()
-    positive = top_c["n_positive"]
-    if budget > positive:
-        raise ValueError(
-            f"budget={budget} must be <= the number of rows with positive probability "
-            f"({positive}) when replace=False"
-        )
-    indices = top_c["rows"][:budget].astype(np.int64)
-    p_s = top_c["p"][:budget]
-    tau = top_c["keys"][budget] if budget < positive else np.inf
-    weights = inverse_inclusion(p_s, tau)
-    u_s = None
-    if u is not None:
-        u_s = top_c["u"][:budget]
-        weights = weights * u_s
-    labels_s = top_c["labels"][:budget]
+    if replace:
+        indices, weights, labels_s, u_s = sample_with_replacement(parts, spec_d, edges, budget, seed)
+        if u_s is not None:
+            weights = weights * u_s
+    else:
+        indices, weights, labels_s, u_s = _without_replacement(parts, spec_d, budget)
 
     # Oracle on the sampled rows not queried yet, then the estimate.
     losses = est = None
@@ -205,7 +190,7 @@ def select(
             control = rep_losses[labels_s]
             control_total = float(cluster_weights @ rep_losses)
         est = estimate(
-            losses, weights, total_weight, replace=False, sample_weight=u_s,
+            losses, weights, total_weight, replace=replace, sample_weight=u_s,
             control=control, control_total=control_total or 0.0,
         )
 
@@ -221,7 +206,7 @@ def select(
         inertia=float(phi),
         cluster_weights=cluster_weights,
         total_weight=float(total_weight),
-        replace=False,
+        replace=replace,
         sample_weight=u,
         losses=losses,
         representative_losses=rep_losses,
@@ -233,6 +218,29 @@ def select(
         sample_labels=labels_s,
         sample_u=u_s,
     )
+
+
+def _without_replacement(parts: List[Any], spec_d: Any, budget: int) -> Any:
+    """(indices, weights, labels, u) of the budget smallest keys, in key order (pass (c))."""
+    import dask
+
+    top_c = merge_tree(
+        [dask.delayed(K.sample_candidates, pure=True)(p, spec_d) for p in parts], budget + 1
+    ).compute()
+    positive = top_c["n_positive"]
+    if budget > positive:
+        raise ValueError(
+            f"budget={budget} must be <= the number of rows with positive probability "
+            f"({positive}) when replace=False"
+        )
+    indices = top_c["rows"][:budget].astype(np.int64)
+    tau = top_c["keys"][budget] if budget < positive else np.inf
+    weights = inverse_inclusion(top_c["p"][:budget], tau)
+    u_s = None
+    if "u" in top_c:
+        u_s = top_c["u"][:budget]
+        weights = weights * u_s
+    return indices, weights, top_c["labels"][:budget], u_s
 
 
 def inverse_inclusion(p: Arr, tau: float) -> Arr:
