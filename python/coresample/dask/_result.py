@@ -16,7 +16,7 @@ class DaskSelection(Selection):
 
     indices, weights, representatives, centers, inertia, cluster_weights, total_weight, losses,
     representative_losses, estimate, stderr, ci, n_queries and lam are NumPy values / floats,
-    equal to those of `coresample.select(..., replace=False)`. The n-length fields are lazy
+    equal to those of `coresample.select` on the computed array. The n-length fields are lazy
     dask arrays chunked like the (1024-aligned) input: `labels` and `cost` (backed by the pass-(b)
     results held on the workers), `probabilities` (recomputed from them on demand) and
     `sample_weight` (None without weights). Call `.compute()` on one to bring it to the client.

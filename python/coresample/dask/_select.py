@@ -47,11 +47,12 @@ def select(
     random_state: Any = None,
     n_threads: Optional[int] = None,
 ) -> DaskSelection:
-    """`coresample.select(X, budget, replace=False, ...)` for a dask array of rows.
+    """`coresample.select(X, budget, ...)` for a dask array of rows.
 
     Runs on whatever Dask scheduler is active (a `distributed.Client` for a cluster). The result
-    is the one `coresample.select` gives for ``X.compute()`` with the same arguments and
-    ``replace=False``: the same indices, weights (bit for bit), representatives, inertia,
+    is the one `coresample.select` gives for ``X.compute()`` with the same arguments (note the
+    defaults: replace=False and max_points_per_center=48 here, True and "auto" there): the same
+    indices, weights (bit for bit), representatives, inertia,
     cluster_weights, total_weight and estimate, for any chunking of the rows
     (docs/DISTRIBUTED.md says how). The client holds O(k d + budget + n / 1024) values.
 
@@ -64,7 +65,10 @@ def select(
         per-cluster counts (with sample_weight: chained in partition order, see below); then a
         short pass for the per-block sums of the sampling masses m;
     (c) per partition: p = m / S and the exponential keys E_e / p_e keyed by the global row index,
-        the local budget + 1 smallest; the client merges them and computes the weights.
+        the local budget + 1 smallest; a tree of merges keeps the budget + 1 smallest overall and
+        the client computes the weights. With replace=True instead: the partitions' block totals
+        of p give the client the core's blocked CDF offsets; each draw r_i * total goes to the
+        partition owning its block, which scans that block's running sum.
 
     Parameters
     ----------
@@ -79,8 +83,8 @@ def select(
         When n_samples <= n_clusters * max_points_per_center (or None), the centers are fitted on
         all rows, which are then gathered to the client: use an int on large data.
     replace : bool, default=False
-        Only False (exponential keys, partition-invariant) is implemented; True raises
-        NotImplementedError.
+        As `coresample.select` (whose default is True). False: exponential keys, one pass (c);
+        True: inverse-CDF draws, one pass for the block totals of p and one for the draws.
     sample_weight : NumPy or dask array of shape (n_samples,), default=None
     n_threads : int, default=None
         Threads of the core calls: on the client (None: all cores) and inside each partition task
