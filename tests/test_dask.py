@@ -105,6 +105,38 @@ def test_same_selection_as_one_machine(client, X, chunks, seed):
     assert_same(got, ref)
 
 
+def _nbytes(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, dict):
+        return sum(_nbytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_nbytes(v) for v in obj)
+    return 8
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_client_receives_no_n_length_array(client, X, u, monkeypatch, replace):
+    """Every result brought to the client is far smaller than one n-length float64 vector
+    (8 N bytes): the gathered k*m rows, block sums, counts and candidates only."""
+    import dask
+    import dask.base
+
+    sizes = []
+    real = dask.base.compute
+
+    def recording(*args, **kwargs):
+        out = real(*args, **kwargs)
+        sizes.append(_nbytes(out))
+        return out
+
+    monkeypatch.setattr(dask.base, "compute", recording)
+    monkeypatch.setattr(dask, "compute", recording)
+    cdask.select(da.from_array(X, chunks=(1024, D)), B, n_clusters=K, max_points_per_center=M,
+                 random_state=0, sample_weight=da.from_array(u, chunks=1024), replace=replace)
+    assert len(sizes) >= 5 and max(sizes) < 8 * N / 4, sizes
+
+
 @pytest.mark.parametrize("chunks", [1000, (2000, 100, 2900)], ids=str)
 def test_lazy_n_length_fields(client, X, chunks):
     kw = dict(n_clusters=K, max_points_per_center=M, random_state=3)
