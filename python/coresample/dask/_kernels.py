@@ -1,0 +1,207 @@
+"""Partition kernels of the distributed `select`: NumPy and the core only, no Dask.
+
+Each function works on one partition of rows, rows [start, start + len) of the global matrix,
+with `start` a multiple of BLOCK (1024, the core's reduction block). It returns small summaries
+(per-block partial sums, per-cluster counts, a few candidate rows) that the client combines in
+block / row order, so the combined values are the bits of one call on the whole matrix
+(DESIGN.md sections 3.2 and 3.3). The same functions can be called from Spark's mapInArrow or
+Ray Data's map_batches (docs/DISTRIBUTED.md); nothing here knows about the scheduler.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+from .._random import SAMPLE_WITHOUT_REPLACEMENT, SUBSAMPLE
+from .._source import BLOCK, compute_dtype
+from .._validation import check_finite, check_magnitude
+from ..assign import assign_rows
+from ..reference import _rng
+from ..reference._blocks import _local_sums
+
+Arr = np.ndarray
+
+
+def block_totals(a: Arr) -> Arr:
+    """Sum of each BLOCK-row block of `a`, each from 0.0 in row order (the core's local sums)."""
+    if a.shape[0] == 0:
+        return np.zeros(0)
+    return _local_sums(a)[:, -1].copy()
+
+
+def exponential_keys(seed: int, stream: int, start: int, stop: int) -> Arr:
+    """E_e for the global rows e in [start, stop): the shared stream keyed by the global index."""
+    counters = np.arange(start, stop, dtype=np.uint64)
+    return -_rng.log_unit(_rng.unit_open(_rng.draw(seed, stream, counters)))
+
+
+def smallest(keys: Arr, rows: Arr, count: int) -> Arr:
+    """Positions of the `count` smallest (key, row) pairs, in that order (ties: lower row)."""
+    if keys.shape[0] > count:
+        kth = np.partition(keys, count - 1)[count - 1] if count > 0 else -np.inf
+        keep = np.flatnonzero(keys <= kth)  # every tie of the count-th key stays in the race
+    else:
+        keep = np.arange(keys.shape[0])
+    order = np.lexsort((rows[keep], keys[keep]))
+    return keep[order[:count]]
+
+
+def subsample_candidates(start: int, stop: int, size: int, seed: int) -> Dict[str, Arr]:
+    """The KMeans subsample's candidates among rows [start, stop).
+
+    KMeans._subsample draws `size` rows without replacement from p = 1 (unnormalised), keys
+    E_e / 1.0 = E_e of stream SUBSAMPLE: the `size` smallest keys overall are among the union of
+    every partition's `size` smallest. Needs no data, only the row range.
+    """
+    keys = exponential_keys(seed, SUBSAMPLE, start, stop)
+    rows = np.arange(start, stop, dtype=np.int64)
+    pick = smallest(keys, rows, size)
+    return {"rows": rows[pick], "keys": keys[pick]}
+
+
+def as_rows(block: Any) -> Arr:
+    """A partition as a C-contiguous array in the compute dtype (float16 -> float32)."""
+    block = np.asarray(block)
+    return aligned(block, compute_dtype(block.dtype))
+
+
+def aligned(a: Any, dtype: Any) -> Arr:
+    """C-contiguous and aligned (the core refuses unaligned buffers, which arrays deserialised
+    from the network can be): a copy only when needed."""
+    return np.require(a, dtype=dtype, requirements=["C", "A"])
+
+
+def assign_partition(
+    block: Any, start: int, reps: Arr, z: float, u: Optional[Arr], n: int, nt: int,
+) -> Dict[str, Any]:
+    """Pass (b): labels and costs of the partition against the representatives' rows, with the
+    value checks select() applies (NaN/inf naming the global row, magnitudes for the global n)."""
+    X = as_rows(block)
+    top = check_finite(X, "X", first_row=start)
+    check_magnitude(top, X.dtype, n, X.shape[1], "X")
+    if u is not None:
+        u = aligned(u, np.float64)
+    labels, cost, _ = assign_rows(X, aligned(reps, X.dtype), z, u, nt)
+    return {"start": start, "labels": labels, "cost": cost, "u": u, "top": top}
+
+
+def assign_summary(part: Dict[str, Any], k: int) -> Dict[str, Any]:
+    """Pass (b) summaries: block totals of u * cost and of u, cluster counts, checks of u."""
+    cost, u = part["cost"], part["u"]
+    out: Dict[str, Any] = {
+        "phi_blocks": block_totals(cost if u is None else u * cost),
+        "top": part["top"],
+        "rows": cost.shape[0],
+    }
+    if u is None:
+        out["counts"] = np.bincount(part["labels"], minlength=k).astype(np.float64)
+    else:
+        out["u_blocks"] = block_totals(u)
+        out["u_min"] = float(u.min()) if u.size else 0.0
+        out["u_finite"] = bool(np.isfinite(u).all())
+    return out
+
+
+def add_cluster_weights(prior: Arr, part: Dict[str, Any]) -> Arr:
+    """prior + the partition's u added row by row into its clusters (np.add.at runs in index
+    order): chained over the partitions in order, the bits of np.bincount(labels, weights=u) and
+    of the core's `size[labels[e]] += u[e]` loop."""
+    out = np.array(prior, dtype=np.float64, copy=True)
+    np.add.at(out, part["labels"], part["u"])
+    return out
+
+
+def masses(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
+    """m_e = u_e v_e with the operations and order of cpp/sensitivity.cpp."""
+    cost, labels, u = part["cost"], part["labels"], part["u"]
+    lam = spec["lam"]
+    w = 1.0 if u is None else u
+    if spec["center_losses"] is not None:
+        return w * (spec["center_losses"][labels] + lam * cost)
+    if spec["method"] == "lightweight":
+        return w * (spec["a"] + lam * cost)
+    inv_size = 1.0 / spec["sizes"][labels]
+    phi = spec["phi"]
+    v = inv_size if phi == 0.0 else cost / phi + inv_size
+    m = w * v
+    if u is not None:
+        m[u == 0.0] = 0.0  # the core skips rows of weight 0 (their cluster may have size 0)
+    return m
+
+
+def mass_blocks(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
+    """Pass (b'): block totals of m, for S = blocked_sum(m)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return block_totals(masses(part, spec))
+
+
+def probabilities(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
+    """p = m / S, or u / U when S == 0 (cpp/sensitivity.cpp)."""
+    if spec["S"] == 0.0:
+        u = part["u"]
+        return (np.ones(part["cost"].shape[0]) if u is None else u) / spec["U"]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return masses(part, spec) / spec["S"]
+
+
+def sample_candidates(part: Dict[str, Any], spec: Dict[str, Any]) -> Dict[str, Any]:
+    """Pass (c): this partition's `budget + 1` smallest keys E_e / p_e over rows with p_e > 0,
+    E_e from stream SAMPLE_WITHOUT_REPLACEMENT at the global row index."""
+    start = part["start"]
+    p = probabilities(part, spec)
+    pos = np.flatnonzero(p > 0)
+    E = exponential_keys(spec["seed"], SAMPLE_WITHOUT_REPLACEMENT, start, start + p.shape[0])
+    with np.errstate(over="ignore"):  # a tiny p overflows its key to inf: it sorts last
+        keys = E[pos] / p[pos]
+    rows = pos + start
+    pick = smallest(keys, rows, spec["budget"] + 1)
+    local = pos[pick]
+    u = part["u"]
+    return {
+        "rows": rows[pick].astype(np.int64), "keys": keys[pick], "p": p[local],
+        "labels": part["labels"][local], "u": None if u is None else u[local],
+        "n_positive": int(pos.shape[0]),
+    }
+
+
+def segment_values(u: Arr, start: int, segments: Any) -> Dict[Any, Any]:
+    """For total_weight: np.sum of each (lo, hi, whole) global segment inside this partition
+    (whole=True), or its raw values (a piece of a pairwise-sum leaf that straddles partitions)."""
+    out = {}
+    for lo, hi, whole in segments:
+        piece = u[lo - start : hi - start]
+        out[(lo, hi)] = float(np.sum(piece)) if whole else piece.copy()
+    return out
+
+
+def probability_blocks(part: Dict[str, Any], spec: Dict[str, Any]) -> Dict[str, Any]:
+    """With replacement: block totals of p (the core's BlockedCdf offsets come from them) and
+    the partition's last row with p > 0 (the core's fallback row), -1 if none."""
+    p = probabilities(part, spec)
+    pos = np.flatnonzero(p > 0)
+    return {
+        "blocks": block_totals(p),
+        "last_positive": int(part["start"] + pos[-1]) if pos.size else -1,
+    }
+
+
+def draw_rows(part: Dict[str, Any], spec: Dict[str, Any], draws: Dict[str, Arr]) -> Dict[str, Any]:
+    """With replacement: for each draw (its global block, x = r * total and the block's offset),
+    the first row j of the block with offset + local_j > x, local_j the in-order running sum of p
+    within the block: search_without_cdf of cpp/sampling.cpp."""
+    start = part["start"]
+    p = probabilities(part, spec)
+    rows = np.empty(draws["block"].shape[0], dtype=np.int64)
+    for b in np.unique(draws["block"]):
+        lo = int(b) * BLOCK - start
+        local = np.cumsum(p[lo : lo + BLOCK])  # adds in order from p[lo], as `local += p[j]`
+        which = np.flatnonzero(draws["block"] == b)
+        for i in which:
+            hit = np.flatnonzero(draws["offset"][i] + local > draws["x"][i])
+            rows[i] = lo + (int(hit[0]) if hit.size else local.shape[0] - 1)
+    u = part["u"]
+    return {
+        "order": draws["order"], "rows": rows + start, "p": p[rows], "labels": part["labels"][rows],
+        "u": None if u is None else u[rows],
+    }

@@ -1,0 +1,296 @@
+"""coresample.dask (docs/DISTRIBUTED.md): select over a dask array on a local multi-process
+cluster gives the single-machine selection bit for bit, for any chunking, and survives the loss
+of a worker mid-run."""
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("dask")
+pytest.importorskip("distributed")
+
+import dask.array as da  # noqa: E402
+from distributed import Client, LocalCluster  # noqa: E402
+
+import coresample  # noqa: E402
+import coresample.dask as cdask  # noqa: E402
+from coresample.dask._combine import aligned_chunks, merge_smallest, merge_tree  # noqa: E402
+from coresample.dask._fit import subsample_rows  # noqa: E402
+
+pytestmark = pytest.mark.dask
+
+N, D, K, B, M = 5000, 8, 6, 60, 24
+CHUNKINGS = [1000, 1024, 3000, (700, 2300, 1000, 1000), (5000,)]
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        silence_logs=40,
+    )
+    c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def X():
+    rng = np.random.default_rng(0)
+    centers = rng.normal(scale=4.0, size=(K, D))
+    return (centers[rng.integers(K, size=N)] + rng.normal(size=(N, D))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def u():
+    w = np.random.default_rng(1).uniform(0.0, 3.0, size=N)
+    w[::9] = 0.0
+    return w
+
+
+def loss_of(X):
+    return lambda rows: np.asarray(X[rows, 0], dtype=np.float64) ** 2 + 0.5
+
+
+def assert_same(got, ref, estimate=False):
+    np.testing.assert_array_equal(got.indices, ref.indices)
+    assert got.weights.tobytes() == ref.weights.tobytes()  # bit for bit
+    np.testing.assert_array_equal(got.representatives, ref.representatives)
+    np.testing.assert_array_equal(got.centers, ref.centers)
+    assert got.inertia == ref.inertia
+    assert got.cluster_weights.tobytes() == ref.cluster_weights.tobytes()
+    assert got.total_weight == ref.total_weight
+    assert got.lam == ref.lam and got.n_queries == ref.n_queries
+    if estimate:
+        assert got.estimate == ref.estimate and got.stderr == ref.stderr and got.ci == ref.ci
+        np.testing.assert_array_equal(got.losses, ref.losses)
+
+
+def test_aligned_chunks():
+    assert aligned_chunks((1000, 1000, 3000)) == (1024, 3976)
+    assert aligned_chunks((2100, 2100, 800)) == (2048, 2048, 904)
+    assert aligned_chunks((1024, 1024, 10)) == (1024, 1024, 10)
+    assert aligned_chunks((500, 500, 500)) == (1500,)
+    assert aligned_chunks((5000,)) == (5000,)
+
+
+def test_merge_tree_is_exact():
+    import dask
+
+    rng = np.random.default_rng(3)
+    keys = rng.exponential(size=400).round(2)  # ties on the key: the row breaks them
+    rows = rng.permutation(400)
+    cands = [{"keys": keys[i::13], "rows": rows[i::13], "n_positive": 31} for i in range(13)]
+    want = merge_smallest(cands, 50)
+    got = merge_tree([dask.delayed(c) for c in cands], 50, fan_in=2).compute(scheduler="sync")
+    np.testing.assert_array_equal(got["rows"], want["rows"])
+    np.testing.assert_array_equal(got["keys"], np.sort(keys)[:50])
+    assert got["n_positive"] == 13 * 31
+
+
+def test_subsample_rows_match_kmeans(client):
+    edges = np.array([0, 1024, 2048, 4096, 5000])
+    rows = subsample_rows(edges, K * M, 11)
+    km = coresample.KMeans(K)
+    np.testing.assert_array_equal(rows, km._subsample(N, K * M, 11, 0))
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_same_selection_as_one_machine(client, X, chunks, seed):
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=seed)
+    ref = coresample.select(X, B, replace=False, **kw)
+    got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, **kw)
+    assert_same(got, ref)
+
+
+def _nbytes(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, dict):
+        return sum(_nbytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_nbytes(v) for v in obj)
+    return 8
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_client_receives_no_n_length_array(client, X, u, monkeypatch, replace):
+    """Every result brought to the client is far smaller than one n-length float64 vector
+    (8 N bytes): the gathered k*m rows, block sums, counts and candidates only."""
+    import dask
+    import dask.base
+
+    sizes = []
+    real = dask.base.compute
+
+    def recording(*args, **kwargs):
+        out = real(*args, **kwargs)
+        sizes.append(_nbytes(out))
+        return out
+
+    monkeypatch.setattr(dask.base, "compute", recording)
+    monkeypatch.setattr(dask, "compute", recording)
+    cdask.select(da.from_array(X, chunks=(1024, D)), B, n_clusters=K, max_points_per_center=M,
+                 random_state=0, sample_weight=da.from_array(u, chunks=1024), replace=replace)
+    assert len(sizes) >= 5 and max(sizes) < 8 * N / 4, sizes
+
+
+@pytest.mark.parametrize("chunks", [1000, (2000, 100, 2900)], ids=str)
+def test_lazy_n_length_fields(client, X, chunks):
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=3)
+    ref = coresample.select(X, B, replace=False, **kw)
+    got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, **kw)
+    for name in ("labels", "cost", "probabilities"):
+        field = getattr(got, name)
+        assert isinstance(field, da.Array)
+        np.testing.assert_array_equal(field.compute(), getattr(ref, name), err_msg=name)
+
+
+@pytest.mark.parametrize("chunks", [1000, (700, 2300, 2000), (5000,)], ids=str)
+@pytest.mark.parametrize("dask_weights", [False, True], ids=["np_u", "dask_u"])
+def test_sample_weight(client, X, u, chunks, dask_weights):
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=5)
+    ref = coresample.select(X, B, replace=False, sample_weight=u, **kw)
+    uu = da.from_array(u, chunks=600) if dask_weights else u
+    got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, sample_weight=uu, **kw)
+    assert_same(got, ref)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [dict(), dict(lam="auto", estimator="difference"), dict(sample_weight="u", estimator="difference")],
+    ids=["plain", "auto_difference", "weighted_difference"],
+)
+def test_loss_fn_estimate(client, X, u, extra):
+    extra = dict(extra)
+    if extra.get("sample_weight") == "u":
+        extra["sample_weight"] = u
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=2, loss_fn=loss_of(X), **extra)
+    ref = coresample.select(X, B, replace=False, **kw)
+    got = cdask.select(da.from_array(X, chunks=(1000, D)), B, **kw)
+    assert_same(got, ref, estimate=True)
+    reps_loss = loss_of(X)(got.representatives)
+    a = got.estimate_from(got.losses, representative_losses=reps_loss)
+    b = ref.estimate_from(ref.losses, representative_losses=reps_loss)
+    assert a.mean == b.mean and a.stderr == b.stderr
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [dict(method="coreset"), dict(method="coreset", sample_weight="u"), dict(z=1.0),
+     dict(lam=0.0), dict(max_points_per_center=None), dict(init="k-means||")],
+    ids=["coreset", "coreset_weighted", "z1", "lam0", "full_fit", "kmeans_parallel"],
+)
+def test_options(client, X, u, extra):
+    extra = dict(dict(n_clusters=K, max_points_per_center=M, random_state=4), **extra)
+    if extra.get("sample_weight") == "u":
+        extra["sample_weight"] = u
+    ref = coresample.select(X, B, replace=False, **extra)
+    got = cdask.select(da.from_array(X, chunks=(3000, D)), B, **extra)
+    assert_same(got, ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float16])
+def test_dtypes(client, X, dtype):
+    Xd = X.astype(dtype)
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=9)
+    ref = coresample.select(Xd, B, replace=False, **kw)
+    got = cdask.select(da.from_array(Xd, chunks=(1500, D)), B, **kw)
+    assert_same(got, ref)
+
+
+def test_errors(client, X):
+    Xd = da.from_array(X, chunks=(1000, D))
+    with pytest.raises(ValueError, match="budget"):
+        cdask.select(Xd, N + 1, n_clusters=K, max_points_per_center=M)
+    with pytest.raises(TypeError, match="dask"):
+        cdask.select(X, B, n_clusters=K)
+    bad = X.copy()
+    bad[4321, 2] = np.nan
+    with pytest.raises(ValueError, match="4321"):
+        cdask.select(da.from_array(bad, chunks=(1000, D)), B, n_clusters=K, max_points_per_center=M,
+                     random_state=0)
+
+
+@pytest.mark.parametrize("chunks", [1000, (700, 2300, 2000), (5000,)], ids=str)
+@pytest.mark.parametrize("budget", [B, 3000], ids=["search", "guided"])  # the core's two paths
+def test_with_replacement(client, X, u, chunks, budget):
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=8, replace=True)
+    ref = coresample.select(X, budget, **kw)
+    got = cdask.select(da.from_array(X, chunks=(chunks, D)), budget, **kw)
+    assert_same(got, ref)
+    assert got.replace is True
+    ref = coresample.select(X, budget, sample_weight=u, loss_fn=loss_of(X), estimator="difference", **kw)
+    got = cdask.select(da.from_array(X, chunks=(chunks, D)), budget, sample_weight=u,
+                       loss_fn=loss_of(X), estimator="difference", **kw)
+    assert_same(got, ref, estimate=True)
+
+
+def test_worker_killed_mid_run(client, X, tmp_path):
+    """The first partition re-read in pass (b) kills its worker process (os._exit); the scheduler
+    reschedules its tasks (and recomputes what the dead worker held), the result is unchanged."""
+    flags = str(tmp_path)
+
+    def killer(block, block_info=None):
+        start = block_info[0]["array-location"][0][0]
+        seen = os.path.join(flags, f"seen-{start}")
+        if os.path.exists(seen):  # second read of this chunk: pass (b), after the gather
+            try:
+                fd = os.open(os.path.join(flags, "killed"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return block
+            os.close(fd)
+            os._exit(1)
+        open(seen, "w").close()
+        return block
+
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=13)
+    ref = coresample.select(X, B, replace=False, **kw)
+    before = set(client.scheduler_info()["workers"])
+    Xd = da.from_array(X, chunks=(1024, D)).map_blocks(killer, dtype=X.dtype)
+    got = cdask.select(Xd, B, **kw)
+    assert os.path.exists(os.path.join(flags, "killed")), "no worker was killed"
+    client.wait_for_workers(2, timeout=60)
+    assert set(client.scheduler_info()["workers"]) != before  # a new worker process joined
+    assert_same(got, ref)
+
+
+def test_kmeans(client, X):
+    Xd = da.from_array(X, chunks=(1000, D))
+    zero = cdask.KMeans(K, max_points_per_center=M, lloyd_passes=0, random_state=3).fit(Xd)
+    one = coresample.KMeans(K, max_points_per_center=M, random_state=3).fit(X)
+    np.testing.assert_array_equal(zero.cluster_centers_, one.cluster_centers_)
+    assert zero.inertia_ == coresample.KMeans(K, init=one.cluster_centers_, max_iter=0).fit(X).inertia_
+    two = cdask.KMeans(K, max_points_per_center=M, lloyd_passes=2, random_state=3).fit(Xd)
+    assert two.inertia_ <= zero.inertia_ * (1 + 1e-12)
+    other = cdask.KMeans(K, max_points_per_center=M, lloyd_passes=2, random_state=3).fit(
+        da.from_array(X, chunks=(2500, D)))
+    np.testing.assert_allclose(other.cluster_centers_, two.cluster_centers_, rtol=1e-5, atol=1e-5)
+    labels = two.predict(Xd)
+    assert isinstance(labels, da.Array)
+    np.testing.assert_array_equal(labels.compute(), coresample.assign(X, two.cluster_centers_)[0])
+
+
+def test_kernels_without_dask(X):
+    """The partition kernels driven by a plain loop (what a Spark or Ray driver would do,
+    docs/DISTRIBUTED.md), with the representatives taken from the single-machine call."""
+    from coresample.dask import _kernels as Kn
+    from coresample.dask._combine import blocked_total
+    from coresample.dask._select import inverse_inclusion
+
+    ref = coresample.select(X, B, n_clusters=K, max_points_per_center=M, random_state=6, replace=False)
+    reps = X[ref.representatives]
+    edges = [0, 2048, 3072, N]
+    parts = [Kn.assign_partition(X[a:b], a, reps, 2.0, None, N, 1) for a, b in zip(edges[:-1], edges[1:])]
+    summ = [Kn.assign_summary(p, K) for p in parts]
+    phi = blocked_total([s["phi_blocks"] for s in summ])
+    assert phi == ref.inertia
+    spec = dict(lam=1.0, center_losses=None, method="lightweight", a=1.0 * phi / N, sizes=None,
+                phi=phi, U=float(N), seed=6, budget=B)
+    spec["S"] = blocked_total([Kn.mass_blocks(p, spec) for p in parts])
+    top = merge_smallest([Kn.sample_candidates(p, spec) for p in parts], B + 1)
+    np.testing.assert_array_equal(top["rows"][:B], ref.indices)
+    w = inverse_inclusion(top["p"][:B], top["keys"][B])
+    assert w.tobytes() == ref.weights.tobytes()
