@@ -82,7 +82,10 @@ def test_gil_released_during_fit():
 
 def test_ctrl_c_interrupts_a_long_fit():
     code = textwrap.dedent("""
-        import sys, time, numpy as np, coresample
+        import signal, sys, time, numpy as np, coresample
+        # A shell's background job (`cmd &`) starts with SIGINT ignored, and Python keeps an
+        # ignored SIGINT ignored: install the KeyboardInterrupt handler explicitly.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         X = np.random.default_rng(0).normal(size=(200000, 64)).astype(np.float32)
         print("ready", flush=True)
         t = time.perf_counter()
