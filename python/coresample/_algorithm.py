@@ -75,6 +75,27 @@ def check_input(X: Any, name: str = "X") -> Tuple[Any, Optional[float]]:
     return check_array_top(X, name) if source is None else (source, None)
 
 
+def check_select_options(
+    budget: Any, n: int, replace: bool, z: Any, lam: Any, loss_fn: Any, method: Any,
+    estimator: Any,
+) -> Tuple[int, float, float, bool]:
+    """select's scalar options, validated: (budget, z, lam, lam_auto); lam is 1.0 when "auto"
+    (replaced by the estimate once the representatives' losses are known)."""
+    budget = check_int(budget, "budget", 1, max_draws(replace, n))
+    z = check_z(z)
+    lam_auto = isinstance(lam, str)
+    if lam_auto and lam != "auto":
+        raise ValueError(f"lam must be a number >= 0 or 'auto', got {lam!r}")
+    lam = 1.0 if lam_auto else check_float(lam, "lam", 0.0)
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
+    check_choice(method, "method", METHODS)
+    check_choice(estimator, "estimator", ESTIMATORS)
+    if estimator == "difference" and loss_fn is None:
+        raise ValueError("estimator='difference' needs a loss_fn")
+    return budget, z, lam, lam_auto
+
+
 def fits_on_subsample(max_points_per_center: Any, n: int, k: int) -> bool:
     """Whether KMeans fits on a subsample (`max_points_per_center` resolved, not "auto")."""
     return max_points_per_center is not None and n > k * max_points_per_center
@@ -147,18 +168,9 @@ def _run_select(
     X, top = check_input(X)
     n = X.shape[0]
     k = check_n_clusters(n_clusters, n)
-    budget = check_int(budget, "budget", 1, max_draws(replace, n))
-    z = check_z(z)
-    lam_auto = isinstance(lam, str)
-    if lam_auto and lam != "auto":
-        raise ValueError(f"lam must be a number >= 0 or 'auto', got {lam!r}")
-    lam = 1.0 if lam_auto else check_float(lam, "lam", 0.0)
-    if loss_fn is not None and not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
-    check_choice(method, "method", METHODS)
-    check_choice(estimator, "estimator", ESTIMATORS)
-    if estimator == "difference" and loss_fn is None:
-        raise ValueError("estimator='difference' needs a loss_fn")
+    budget, z, lam, lam_auto = check_select_options(
+        budget, n, replace, z, lam, loss_fn, method, estimator
+    )
     u = check_sample_weight(sample_weight, n)
     if top is not None:
         check_cost_scale(top, n, X.shape[1], z, u)

@@ -231,6 +231,17 @@ def check_float(
     return value
 
 
+def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """float32 or float64, given as anything np.dtype accepts."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"{name}={dtype!r} must be float32 or float64")
+    return dt
+
+
 def check_n_clusters(n_clusters: Any, n_samples: int) -> int:
     k = check_int(n_clusters, "n_clusters", 1)
     if k > n_samples:

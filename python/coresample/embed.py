@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 
 from ._progress import make_callback
-from ._validation import check_int
+from ._validation import check_float_dtype, check_int
 
 __all__ = ["DEFAULT_MODEL", "SHARD_ROWS", "embed_texts"]
 
@@ -49,7 +49,6 @@ SHARD_ROWS = 4096
 
 _CACHE_ENV = "CORESAMPLE_EMBED_CACHE"
 _CACHE_FORMAT = 1  # bump when the layout or the meaning of a shard changes
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 Encoder = Callable[[List[str]], np.ndarray]
 
@@ -139,13 +138,7 @@ def _inference_mode() -> Any:
 
 
 def _check_dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt not in _DTYPES:
-        raise ValueError(f"dtype={dtype!r} must be float32 or float64")
-    return dt
+    return check_float_dtype(dtype)
 
 
 # -- model id used as the cache key --------------------------------------------------------------

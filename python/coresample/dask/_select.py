@@ -7,12 +7,10 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 import numpy as np
 
-from .._algorithm import ESTIMATORS, _query, resolve_auto
+from .._algorithm import _query, check_select_options, resolve_auto
 from .._random import seed_from_random_state
-from .._sensitivity_args import METHODS
 from .._validation import (
-    check_choice, check_cost_scale, check_float, check_int, check_n_clusters, check_n_threads,
-    check_z, max_draws,
+    check_cost_scale, check_n_clusters, check_n_threads,
 )
 from ..estimate import estimate
 from ..hoelder import estimate_lam
@@ -102,18 +100,9 @@ def select(
     n, d = int(X.shape[0]), int(X.shape[1])
     k = check_n_clusters(n_clusters, n)
     replace = bool(replace)
-    budget = check_int(budget, "budget", 1, max_draws(replace, n))
-    z = check_z(z)
-    lam_auto = isinstance(lam, str)
-    if lam_auto and lam != "auto":
-        raise ValueError(f"lam must be a number >= 0 or 'auto', got {lam!r}")
-    lam = 1.0 if lam_auto else check_float(lam, "lam", 0.0)
-    if loss_fn is not None and not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
-    check_choice(method, "method", METHODS)
-    check_choice(estimator, "estimator", ESTIMATORS)
-    if estimator == "difference" and loss_fn is None:
-        raise ValueError("estimator='difference' needs a loss_fn")
+    budget, z, lam, lam_auto = check_select_options(
+        budget, n, replace, z, lam, loss_fn, method, estimator
+    )
     nt = check_n_threads(n_threads)
     part_nt = 1 if n_threads is None else nt
     seed = seed_from_random_state(random_state)

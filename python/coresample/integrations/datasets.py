@@ -24,12 +24,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without datasets
     ) from exc
 
 from .._results import Selection
-from .._validation import check_int
+from .._validation import check_float_dtype, check_int
 from ..select import select
 
 __all__ = ["dataset_embeddings", "select_dataset"]
 
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _check_dataset(ds: Any) -> None:
@@ -58,13 +57,7 @@ def _check_column(ds: "datasets.Dataset", column: Any, name: str) -> str:
 
 
 def _check_dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt not in _DTYPES:
-        raise ValueError(f"dtype={dtype!r} must be float32 or float64")
-    return dt
+    return check_float_dtype(dtype)
 
 
 def _store(out: Optional[np.ndarray], block: np.ndarray, start: int, n: int, dt: np.dtype,
