@@ -44,7 +44,17 @@ def check_total_bound(
     cost: np.ndarray, labels: np.ndarray, center_losses: Optional[np.ndarray], lam: float,
     u: Optional[np.ndarray],
 ) -> None:
-    """The normaliser sum_e u_e (l(c(e)) + lam cost(e)) must be finite, else p would be NaN."""
+    """The normaliser sum_e u_e (l(c(e)) + lam cost(e)) must be finite, else p would be NaN.
+
+    A bound first (one max over cost, no temporaries): (max l + (lam + 1) max cost) times the
+    total weight; only when that overflows are the sums formed exactly.
+    """
+    mass = float(cost.shape[0]) if u is None else float(u.sum())
+    top_loss = 0.0 if center_losses is None else float(center_losses.max(initial=0.0))
+    with np.errstate(over="ignore"):
+        bound = (top_loss + (lam + 1.0) * float(cost.max(initial=0.0))) * mass
+    if np.isfinite(bound):
+        return
     with np.errstate(over="ignore", invalid="ignore"):
         v = lam * cost if center_losses is None else center_losses[labels] + lam * cost
         total = float(np.sum(v if u is None else u * v)) + float(np.sum(cost if u is None else u * cost))
