@@ -144,7 +144,7 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
     std::copy(new_centers.begin(), new_centers.end(), centers);
     n_iter = it + 1;
     report_progress("lloyd", n_iter, max_iter);
-    if (shift <= tol) break;
+    if (!(shift > tol)) break;  // also stops on a NaN shift (NaN rows): no iteration can help
   }
 
   check_interrupt();
