@@ -54,6 +54,7 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
   CORESAMPLE_CHECK(k >= 1, "lloyd: n_clusters must be >= 1");
   CORESAMPLE_CHECK(n >= k, "lloyd: need n_samples >= n_clusters");
   CORESAMPLE_CHECK(max_iter >= 0, "lloyd: max_iter must be >= 0");
+  CORESAMPLE_CHECK(tol >= 0.0, "lloyd: tol must be >= 0");  // a negative tol never stops
   // Small problems stay on one thread (parallel.h): a fit runs several short loops per iteration.
   n_threads = threads_for_work(n_threads, static_cast<double>(n) * static_cast<double>(d) *
                                               static_cast<double>(k));
