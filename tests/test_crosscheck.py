@@ -3,8 +3,8 @@
 Tolerances: costs and sensitivities rtol 1e-5 for float32 input (the core's float32 distance
 kernel only chooses the argmin; the chosen cost is recomputed in float64 from the float32 values,
 so the true gap is ~1e-12) and 1e-12 for float64. Sampling from the same p: identical indices,
-identical with-replacement weights, without-replacement weights to 1e-14 (expm1 may differ in the
-last bit between libm and NumPy). Lloyd from the same centers: identical labels, centers to
+identical weights with and without replacement (the reference calls the C library's expm1 through
+math.expm1, as the core does; NumPy's expm1 differs in the last bit for some arguments). Lloyd from the same centers: identical labels, centers to
 rtol 1e-5 (f32) / 1e-12 (f64) because the two sum the members in a different order.
 """
 import numpy as np

@@ -1,7 +1,6 @@
 """coresample.dask.select: Algorithm 1 over the partitions of a dask array, three passes."""
 from __future__ import annotations
 
-import math
 import operator
 from typing import Any, Callable, Dict, List, Optional, Union
 
@@ -14,6 +13,7 @@ from .._validation import (
 )
 from ..estimate import estimate
 from ..hoelder import estimate_lam
+from ..reference.sampling import inverse_inclusion
 from . import _kernels as K
 from ._combine import (
     blocked_total, evaluate_plan, merge_tree, pairwise_plan, plan_requests,
@@ -234,18 +234,6 @@ def _without_replacement(parts: List[Any], spec_d: Any, budget: int) -> Any:
         u_s = top_c["u"][:budget]
         weights = weights * u_s
     return indices, weights, top_c["labels"][:budget], u_s
-
-
-def inverse_inclusion(p: Arr, tau: float) -> Arr:
-    """1 / (1 - exp(-p tau)) as the core computes it: `1.0 / -std::expm1(-p * tau)`.
-
-    Python's math.expm1 is the C library's expm1, the function the core calls; NumPy's expm1
-    differs from it in the last bit for some arguments (tests/test_crosscheck.py allows the
-    reference 1e-14 for that reason), so np.expm1 would not give the core's weights bit for bit.
-    """
-    if not np.isfinite(tau):
-        return np.ones(p.shape[0])
-    return np.array([1.0 / -math.expm1(-float(pe) * tau) for pe in p], dtype=np.float64)
 
 
 def _weight_totals(summ: Any, parts: List[Any], u: Any, edges: Arr, k: int) -> Any:

@@ -1,6 +1,8 @@
 """Pure NumPy counterpart of `coresample.sample`: inverse-CDF draws and exponential keys (section 9)."""
 from __future__ import annotations
 
+import math
+
 from typing import Any, Optional, Tuple
 
 import numpy as np
@@ -43,8 +45,17 @@ def without_replacement(
     rows = rows_pos[order[:size]]
     positive = rows_pos.size
     tau = keys[order[size]] if size < positive else np.inf
-    inclusion = -np.expm1(-p[rows] * tau) if np.isfinite(tau) else np.ones(size)
-    return rows.astype(np.int64), 1.0 / inclusion
+    return rows.astype(np.int64), inverse_inclusion(p[rows], tau)
+
+
+def inverse_inclusion(p: np.ndarray, tau: float) -> np.ndarray:
+    """Horvitz-Thompson weights 1 / (1 - exp(-p tau)) exactly as the core writes them,
+    `1.0 / -std::expm1(-p * tau)` (ones when tau is inf: every positive row is taken). Python's
+    math.expm1 is the C library's expm1; NumPy's own expm1 differs from it in the last bit for
+    some arguments. A loop over the sampled rows only."""
+    if not np.isfinite(tau):
+        return np.ones(p.shape[0])
+    return np.array([1.0 / -math.expm1(-float(x) * tau) for x in p], dtype=np.float64)
 
 
 def sample(
