@@ -234,6 +234,9 @@ class KMeansBase:
             rows = self._subsample(n, k * mppc, seed, nt)
             Xs = take_rows(X, rows)  # X may be a RowSource (select's out-of-core input)
             us = None if u is None else u[rows]
+            if not isinstance(X, np.ndarray):  # a source is not scanned up front: check the fit's rows
+                top = float(max(Xs.max(initial=0.0), -Xs.min(initial=0.0)))
+                check_cost_scale(top, Xs.shape[0], d, z, us)
         centers = self._initial_centers(Xs, us, k, z, seed, nt)
         tol_abs = tol * self._mean_variance(Xs, nt) if tol > 0 else 0.0
         labels, cost, n_iter, inertia = self._lloyd(Xs, us, centers, z, max_iter, tol_abs, nt)
