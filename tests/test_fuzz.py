@@ -15,9 +15,10 @@ import fuzzing  # noqa: E402
 # Case seeds of the one-hour run (docs/RELIABILITY.md) whose findings were real bugs, fixed since:
 # assign underflow against tiny centers, Lloyd's weighted sums overflowing, z = 64 cost overflow,
 # estimate's unchecked sample_weight, the core's unbounded n_local_trials, NaN rows and a negative
-# tol in the core's Lloyd loop, select_adaptive with an overflowing z.
+# tol in the core's Lloyd loop, select_adaptive with an overflowing z, an out-of-core fit whose
+# weighted costs overflow.
 REGRESSION_SEEDS = [1009938, 1021464, 1046577, 1057717, 1099438, 1224214, 1357250, 1370399,
-                    1740500]
+                    1740500, 1554862]
 SEEDS = list(range(0, 6000)) + REGRESSION_SEEDS
 
 # Real library bugs found by this run, not fixed yet: seed -> root cause. Remove entries as the
