@@ -30,7 +30,7 @@ import json
 import os
 import sys
 import time
-from typing import Callable, Dict, List
+from typing import Dict, List
 
 import numpy as np
 

@@ -24,7 +24,6 @@ Results: experiments/out/foundation*.json, docs/img/foundation_*.png, docs/FOUND
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import sys

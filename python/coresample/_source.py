@@ -245,10 +245,15 @@ def take_rows(X: Any, rows: np.ndarray) -> np.ndarray:
     if not isinstance(X, RowSource):
         return X[rows]
     out = X.take(rows)
-    finite = np.isfinite(out).all(axis=1)
-    if not finite.all():
-        raise ValueError(f"{X.name} contains NaN or inf (first at row {int(rows[np.argmin(finite)])})")
-    check_rows(out, X, 0)
+    try:
+        check_rows(out, X, 0)
+    except ValueError as exc:  # name the global row: the gathered rows are not consecutive
+        finite = np.isfinite(out).all(axis=1)
+        if finite.all():
+            raise
+        raise ValueError(
+            f"{X.name} contains NaN or inf (first at row {int(rows[np.argmin(finite)])})"
+        ) from exc
     return out
 
 
