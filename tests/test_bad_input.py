@@ -43,7 +43,7 @@ CASES = [
     ("k = 0", lambda m: select(m, n_clusters=0), ValueError, r"n_clusters=0 must be >= 1"),
     ("k float", lambda m: select(m, n_clusters=2.5), TypeError, r"n_clusters must be an integer"),
     ("budget 0", lambda m: select(m, budget=0), ValueError, r"budget=0 must be >= 1"),
-    ("budget > n", lambda m: select(m, budget=51, replace=False), ValueError, r"budget=51 must be >= 1 and <= 50"),
+    ("budget > n", lambda m: select(m, budget=51, replace=False), ValueError, r"budget=51 must be <= n_samples=50 when replace=False"),
     ("budget str", lambda m: select(m, budget="5"), TypeError, r"budget must be an integer"),
     ("lam < 0", lambda m: select(m, lam=-1.0), ValueError, r"lam=-1.0 must be"),
     ("lam nan", lambda m: select(m, lam=float("nan")), ValueError, r"lam=nan must be"),

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import coresample
-from coresample import _baselines
+from coresample._algorithm import baselines as _baselines
 from coresample import baselines as core_baselines
 from coresample.reference import baselines as ref_baselines
 from conftest import blobs

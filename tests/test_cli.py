@@ -8,7 +8,7 @@ import sys
 import coresample
 import numpy as np
 import pytest
-from coresample.cli import main
+from coresample.app.cli import main
 
 N, D, K, B, SEED = 600, 8, 10, 40, 3
 
@@ -120,7 +120,7 @@ def test_loss_file_estimate_and_options(data, tmp_path, capsys):
 def test_parquet_in_and_out(data, tmp_path, capsys):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
-    from coresample._io import read_parquet_metadata
+    from coresample.app.io import read_parquet_metadata
 
     X = data["X"]
     src = tmp_path / "emb.parquet"

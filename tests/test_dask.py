@@ -14,7 +14,7 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 import coresample  # noqa: E402
 import coresample.dask as cdask  # noqa: E402
-from coresample.dask._combine import aligned_chunks, merge_smallest, merge_tree  # noqa: E402
+from coresample._engine.combine import aligned_chunks, merge_smallest, merge_tree  # noqa: E402
 from coresample.dask._fit import subsample_rows  # noqa: E402
 
 pytestmark = pytest.mark.dask
@@ -276,8 +276,8 @@ def test_kmeans(client, X):
 def test_kernels_without_dask(X):
     """The partition kernels driven by a plain loop (what a Spark or Ray driver would do,
     docs/DISTRIBUTED.md), with the representatives taken from the single-machine call."""
-    from coresample.dask import _kernels as Kn
-    from coresample.dask._combine import blocked_total
+    from coresample._engine import kernels as Kn
+    from coresample._engine.combine import blocked_total
     from coresample.dask._select import inverse_inclusion
 
     ref = coresample.select(X, B, n_clusters=K, max_points_per_center=M, random_state=6, replace=False)

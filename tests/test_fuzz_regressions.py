@@ -7,7 +7,7 @@ import pytest
 import coresample
 import coresample.reference as reference
 from coresample import _core, regression
-from coresample._validation import MAX_DRAWS, max_threads_allowed
+from coresample._base.validation import MAX_DRAWS, max_threads_allowed
 
 X = np.random.default_rng(0).normal(size=(60, 3))
 IMPLS = pytest.mark.parametrize("impl", [coresample, reference], ids=["core", "reference"])

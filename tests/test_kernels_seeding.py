@@ -21,7 +21,7 @@ import pytest
 
 import coresample.reference as ref
 from coresample import _core
-from coresample._kmeans_base import check_plusplus_args
+from coresample._algorithm.kmeans import check_plusplus_args
 
 LEVELS = _core.available_simd_levels()
 DIMS = [1, 3, 8, 17, 64, 129]

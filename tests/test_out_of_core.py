@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import coresample
-import coresample._source as source
-from coresample.reference import _blocks
+import coresample._base.source as source
+from coresample._base import blocks as _blocks
 
 N, D, K, B = 5000, 6, 12, 200
 

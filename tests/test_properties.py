@@ -102,7 +102,7 @@ def test_without_replacement_partition_invariance(impl, seed):
     left[1000:], right[:1000] = 0.0, 0.0
     a, _ = impl.sample(left, s, replace=False, random_state=seed)
     b, _ = impl.sample(right, s, replace=False, random_state=seed)
-    from coresample.reference._rng import exponential_keys
+    from coresample._base.stream import exponential_keys
     keys = exponential_keys(seed, 4, 2000) / p
     merged = np.concatenate([a, b])
     merged = merged[np.argsort(keys[merged], kind="stable")][:s]

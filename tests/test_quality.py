@@ -79,7 +79,7 @@ def test_select_subsample_is_one_pass_and_consistent():
 def test_auto_clustering_follows_problem_size():
     """select()'s init / max_points_per_center "auto" (_algorithm.resolve_auto): exact k-means++ on
     all rows unless n * k * d > 1e10 and n > 96 k; explicit values always win."""
-    from coresample._algorithm import AUTO_POINTS_PER_CENTER, resolve_auto
+    from coresample._algorithm.options import AUTO_POINTS_PER_CENTER, resolve_auto
 
     assert resolve_auto("auto", "auto", 200_000, 100, 128) == ("k-means++", None)
     assert resolve_auto("auto", "auto", 1_000_000, 1000, 256) == ("k-means||", AUTO_POINTS_PER_CENTER)

@@ -7,8 +7,8 @@ ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
 import coresample  # noqa: E402
-from coresample.dask import _kernels as Kn  # noqa: E402
-from coresample.dask._combine import blocked_total, merge_smallest  # noqa: E402
+from coresample._engine import kernels as Kn  # noqa: E402
+from coresample._engine.combine import blocked_total, merge_smallest  # noqa: E402
 from coresample.dask._select import inverse_inclusion  # noqa: E402
 
 # Ray's own deprecation notices must not fail the suite (warnings are errors in pyproject).

@@ -9,6 +9,7 @@ import pytest
 
 import coresample
 from coresample import regression
+from coresample._algorithm import regression as _regression_plan
 from coresample.reference import regression as ref_regression
 
 from conftest import blobs
@@ -199,7 +200,7 @@ def test_row_probabilities_sum_to_one_and_depend_on_the_seed_only():
 def test_whitened_coordinates_have_leverage_as_squared_norm():
     A, b = tall_problem(n=800, d=5, seed=15)
     Z = np.column_stack([A, b])
-    Y, lipschitz2 = regression._clustering_coordinates(A, b, True, "whiten")
+    Y, lipschitz2 = _regression_plan._clustering_coordinates(A, b, True, "whiten")
     np.testing.assert_allclose(np.sum(Y * Y, axis=1), hat_diagonal(Z), rtol=1e-8)
     w = np.append(np.ones(5), -1.0)
     assert lipschitz2(w) == pytest.approx(np.sum((Z @ w) ** 2), rel=1e-12)
@@ -215,7 +216,7 @@ def test_pilot_bound_matches_sensitivities(scaling):
     # the "fit" pilot is the cluster-weighted least squares on the representatives.
     A, b = tall_problem(n=1200, d=4, seed=16)
     res = regression.sample_rows(A, b, 30, n_clusters=10, scaling=scaling, pilot_residuals="fit", random_state=5)
-    Y, lipschitz2 = regression._clustering_coordinates(A, b, True, scaling)
+    Y, lipschitz2 = _regression_plan._clustering_coordinates(A, b, True, scaling)
     sel = coresample.select(Y, 1, n_clusters=10, random_state=5)
     x0 = regression.solve(A, b, sel.representatives, sel.cluster_weights)
     np.testing.assert_allclose(res.pilot_coef, x0, rtol=1e-12)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from coresample import _core
-from coresample.reference import _rng
+from coresample._base import stream as _rng
 
 
 def test_splitmix64_known_answer():

@@ -12,8 +12,8 @@ from scipy import stats
 import coresample
 import coresample.reference as ref
 from coresample import _core
-from coresample._random import SUBSAMPLE
-from coresample._validation import as_probability_vector
+from coresample._base.random import SUBSAMPLE
+from coresample._base.validation import as_probability_vector
 from coresample.reference.sampling import rows_from_uniforms, without_replacement
 from conftest import assert_same_sample
 

@@ -184,7 +184,7 @@ def test_docstring_examples_run():
     # The shared methods live in _kmeans_base, which test_demo's doctest list does not reach.
     import doctest
 
-    from coresample import _kmeans_base
+    from coresample._algorithm import kmeans as _kmeans_base
 
     result = doctest.testmod(_kmeans_base)
     assert result.failed == 0 and result.attempted > 0

@@ -14,7 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import coresample  # noqa: E402
-from coresample._random import derive_seed  # noqa: E402
+from coresample._base.random import derive_seed  # noqa: E402
 from coresample.integrations.torch import (  # noqa: E402
     EPOCH_SAMPLE,
     SelectionSampler,

@@ -1,4 +1,4 @@
 """python -m coresample: the same as the `coresample` command."""
-from .cli import main
+from .app.cli import main
 
 raise SystemExit(main())

@@ -35,8 +35,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 import numpy as np
 
-from ._progress import make_callback
-from ._validation import check_float_dtype, check_int
+from ._base.progress import make_callback
+from ._base.validation import check_float_dtype, check_int
 
 __all__ = ["DEFAULT_MODEL", "SHARD_ROWS", "embed_texts"]
 

@@ -8,8 +8,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ._results import Selection
-from ._validation import check_array
+from ._base.results import Selection
+from ._base.validation import check_array
 
 
 def project_2d(X: np.ndarray) -> np.ndarray:

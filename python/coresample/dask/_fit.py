@@ -5,12 +5,12 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from .._algorithm import fits_on_subsample
-from .._validation import check_finite
-from ..kmeans import KMeans
-from ..snap import snap_rows
-from ._combine import merge_tree
-from ._kernels import subsample_candidates
+from .._algorithm.select import fits_on_subsample
+from .._base.validation import check_finite
+from ..core.kmeans import KMeans
+from ..core.snap import snap_rows
+from .._engine.combine import merge_tree
+from .._engine.kernels import subsample_candidates
 from ._rows import DaskRows, GatheredWeights
 
 Arr = np.ndarray

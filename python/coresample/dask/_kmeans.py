@@ -5,10 +5,10 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from .._random import seed_from_random_state
-from .._validation import check_int, check_n_clusters, check_n_threads, check_z
-from . import _kernels as K
-from ._combine import blocked_total
+from .._base.random import seed_from_random_state
+from .._base.validation import check_int, check_n_clusters, check_n_threads, check_z
+from .._engine import kernels as K
+from .._engine.combine import blocked_total
 from ._fit import PresampledKMeans, subsample_rows
 from ._rows import DaskRows, GatheredWeights, as_dask_rows, as_dask_weights, offsets_of
 

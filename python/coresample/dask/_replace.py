@@ -12,10 +12,10 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from .._random import SAMPLE_WITH_REPLACEMENT
-from .._source import BLOCK
-from ..reference import _rng
-from . import _kernels as K
+from .._base.random import SAMPLE_WITH_REPLACEMENT
+from .._base.source import BLOCK
+from .._base import stream as _rng
+from .._engine import kernels as K
 
 Arr = np.ndarray
 

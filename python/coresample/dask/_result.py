@@ -6,8 +6,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._results import Selection
-from ..estimate import Estimate, estimate
+from .._base.results import Selection
+from .._base.estimate import Estimate, estimate
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,8 +5,8 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from .._source import RowSource, compute_dtype
-from ._combine import aligned_chunks
+from .._base.source import RowSource, compute_dtype
+from .._engine.combine import aligned_chunks
 
 
 def as_dask_rows(X: Any) -> Any:

@@ -6,16 +6,16 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 import numpy as np
 
-from .._algorithm import _query, check_select_options, resolve_auto
-from .._random import seed_from_random_state
-from .._validation import (
+from .._algorithm.select import _query, check_select_options, resolve_auto
+from .._base.random import seed_from_random_state
+from .._base.validation import (
     check_cost_scale, check_n_clusters, check_n_threads,
 )
-from ..estimate import estimate
-from ..hoelder import estimate_lam
+from .._base.estimate import estimate
+from .._base.hoelder import estimate_lam
 from ..reference.sampling import inverse_inclusion
-from . import _kernels as K
-from ._combine import (
+from .._engine import kernels as K
+from .._engine.combine import (
     blocked_total, evaluate_plan, merge_tree, pairwise_plan, plan_requests,
 )
 from ._fit import fit_representatives

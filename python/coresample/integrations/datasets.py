@@ -23,9 +23,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without datasets
         "dependency of coresample: pip install datasets"
     ) from exc
 
-from .._results import Selection
-from .._validation import check_float_dtype, check_int
-from ..select import select
+from .._base.results import Selection
+from .._base.validation import check_float_dtype, check_int
+from ..core.select import select
 
 __all__ = ["dataset_embeddings", "select_dataset"]
 

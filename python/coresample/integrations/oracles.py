@@ -30,7 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
         "coresample: pip install torch"
     ) from exc
 
-from .._validation import check_int
+from .._base.validation import check_int
 from ..embed import check_texts, padding_tokenizer, torch_device
 
 __all__ = ["LossOracle", "hf_causal_lm_loss", "hf_classifier_loss", "torch_module_loss"]

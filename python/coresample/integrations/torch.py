@@ -32,10 +32,10 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
         "pip install torch"
     ) from exc
 
-from .._random import EPOCH_SAMPLE, EPOCH_SHUFFLE, derive_seed, seed_from_random_state
-from .._results import Selection
-from .._validation import as_probability_vector, check_int, check_probability_values
-from ..sampling import sample
+from .._base.random import EPOCH_SAMPLE, EPOCH_SHUFFLE, derive_seed, seed_from_random_state
+from .._base.results import Selection
+from .._base.validation import as_probability_vector, check_int, check_probability_values
+from ..core.sampling import sample
 
 __all__ = ["SelectionSampler", "WeightedDataset", "EPOCH_SAMPLE", "EPOCH_SHUFFLE"]
 

@@ -3,12 +3,12 @@
 Same public names, signatures and results (docs/ARCHITECTURE.md): identical sampling for the same
 seed, clustering equal to rounding. Slow and readable; it never imports the C++ extension's code.
 """
-from .._results import Selection
-from .._source import Shards
-from .._validation import CopyWarning
-from .._adaptive import AdaptiveSelection
-from ..estimate import Estimate, estimate, sample_size
-from ..hoelder import estimate_lam
+from .._base.results import Selection
+from .._base.source import Shards
+from .._base.validation import CopyWarning
+from .._algorithm.adaptive import AdaptiveSelection
+from .._base.estimate import Estimate, estimate, sample_size
+from .._base.hoelder import estimate_lam
 from . import baselines, regression
 from .adaptive import select_adaptive
 from .assign import assign

@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .._validation import (
+from .._base.validation import (
     check_array_top, check_centers, check_cost_scale, check_magnitude, check_n_threads, check_z,
 )
 

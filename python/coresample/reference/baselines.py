@@ -6,14 +6,14 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from .._baselines import (
+from .._algorithm.baselines import (
     INITIAL_CHUNK, check_k_center_args, check_proba, check_uncertainty_args,
     check_uncertainty_method, check_uniform_args, k_center_selection, uncertainty_selection,
     uniform_selection,
 )
-from .._random import seed_from_random_state
-from .._results import Selection
-from .._validation import check_n_threads
+from .._base.random import seed_from_random_state
+from .._base.results import Selection
+from .._base.validation import check_n_threads
 from .assign import nearest
 from .sampling import with_replacement, without_replacement
 

@@ -5,12 +5,12 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .._progress import current as current_callback
+from .._base.progress import current as current_callback
 
-from .._kmeans_base import KMeansBase, default_local_trials
-from .._random import SUBSAMPLE
-from ._blocks import blocked_sum
-from ._rng import exponential_keys
+from .._algorithm.kmeans import KMeansBase, default_local_trials
+from .._base.random import SUBSAMPLE
+from .._base.blocks import blocked_sum
+from .._base.stream import exponential_keys
 from .assign import nearest
 from .seeding import plusplus_indices
 

@@ -7,10 +7,10 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from .._random import SAMPLE_WITH_REPLACEMENT, SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
-from .._validation import check_n_threads, check_probabilities, check_sample_size
-from . import _rng
-from ._blocks import blocked_cdf, blocked_sum
+from .._base.random import SAMPLE_WITH_REPLACEMENT, SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
+from .._base.validation import check_n_threads, check_probabilities, check_sample_size
+from .._base import stream as _rng
+from .._base.blocks import blocked_cdf, blocked_sum
 
 
 def rows_from_uniforms(p: np.ndarray, r: np.ndarray) -> Tuple[np.ndarray, float]:

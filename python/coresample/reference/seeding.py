@@ -5,12 +5,12 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._progress import current as current_callback
+from .._base.progress import current as current_callback
 
-from .._kmeans_base import check_plusplus_args
-from .._random import SEEDING
-from . import _rng
-from ._blocks import blocked_sum, search
+from .._algorithm.kmeans import check_plusplus_args
+from .._base.random import SEEDING
+from .._base import stream as _rng
+from .._base.blocks import blocked_sum, search
 from .assign import cost_from_d2, squared_distances
 
 

@@ -5,8 +5,8 @@ from typing import Optional
 
 import numpy as np
 
-from .._sensitivity_args import check_sensitivity_args
-from ._blocks import blocked_sum
+from .._algorithm.sensitivity import check_sensitivity_args
+from .._base.blocks import blocked_sum
 
 
 def sensitivities(

@@ -5,7 +5,7 @@ from typing import Optional
 
 import numpy as np
 
-from .._validation import check_array, check_centers, check_labels, check_n_threads
+from .._base.validation import check_array, check_centers, check_labels, check_n_threads
 from .assign import squared_distances
 
 

@@ -17,15 +17,13 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._validation import CopyWarning, check_finite, check_magnitude
+from .blocks import BLOCK
+from .validation import CopyWarning, check_array_top, check_finite, check_magnitude
 
 # Bytes of compute-dtype rows per block: large enough that per-call overheads vanish (16k rows
 # at d = 128), small against any machine's memory (bench/out_of_core.py measures the peak).
 BLOCK_BYTES = 8 << 20
 
-# Rows per reduction block of the core (cpp/blocks.h kBlock, reference/_blocks.py BLOCK; a test
-# checks they agree); not imported: coresample.reference imports this module.
-BLOCK = 1024
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -272,3 +270,11 @@ def as_source(X: Any, name: str = "X") -> Optional[RowSource]:
     ):
         return RowSource([X], name, file_backed=isinstance(X, np.memmap))
     return None
+
+
+def check_input(X: Any, name: str = "X") -> Tuple[Any, Optional[float]]:
+    """X for select and its max |value|: a C-contiguous float32/float64 array (memmaps used in
+    place), or a RowSource for Shards, float16 and strided arrays, which are read in row blocks
+    (its magnitude is checked block by block; None here)."""
+    source = as_source(X, name)
+    return check_array_top(X, name) if source is None else (source, None)

@@ -23,11 +23,11 @@ from typing import Any, Callable, List, Optional
 
 import numpy as np
 
-from ._algorithm import check_input
-from ._progress import make_callback
-from ._random import ADAPTIVE_ROUNDS, derive_seed, seed_from_random_state
-from ._results import Selection
-from ._validation import (
+from .._base.source import check_input
+from .._base.progress import make_callback
+from .._base.random import ADAPTIVE_ROUNDS, derive_seed, seed_from_random_state
+from .._base.results import Selection
+from .._base.validation import (
     check_float, check_int, check_losses, check_sample_weight,
 )
 

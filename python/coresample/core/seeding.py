@@ -5,8 +5,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _core
-from ._kmeans_base import check_plusplus_args
+from .. import _core
+from .._algorithm.kmeans import check_plusplus_args
 
 
 def plusplus_indices(

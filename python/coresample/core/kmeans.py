@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
-from ._kmeans_base import KMeansBase, default_local_trials
-from ._random import SUBSAMPLE
+from .. import _core
+from .._algorithm.kmeans import KMeansBase, default_local_trials
+from .._base.random import SUBSAMPLE
 from .assign import assign_rows
 from .seeding import plusplus_indices
 

@@ -5,8 +5,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from . import _core
-from ._validation import (
+from .. import _core
+from .._base.validation import (
     check_array_top, check_centers, check_cost_scale, check_magnitude, check_n_threads, check_z,
 )
 

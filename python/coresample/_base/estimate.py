@@ -7,7 +7,7 @@ from typing import Any, Tuple
 
 import numpy as np
 
-from ._validation import check_float, check_vector
+from .validation import check_float, check_vector
 
 
 @dataclass(frozen=True)

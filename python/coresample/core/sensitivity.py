@@ -5,8 +5,8 @@ from typing import Optional
 
 import numpy as np
 
-from . import _core
-from ._sensitivity_args import check_sensitivity_args
+from .. import _core
+from .._algorithm.sensitivity import check_sensitivity_args
 
 
 def sensitivities(

@@ -48,7 +48,7 @@ def run_demo(
     repeats: int = 20, print_fn: Callable[[str], None] = print,
 ) -> dict:
     """Print one selection in detail, then compare errors with uniform sampling over repeats."""
-    from . import select, simd_level
+    from .. import select, simd_level
 
     task = make_task(n, d, n_modes=20, seed=seed)
     truth = float(task.losses.mean())

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from .._source import BLOCK
+from .._base.source import BLOCK
 
 Arr = np.ndarray
 

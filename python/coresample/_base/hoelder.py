@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_losses, check_z
+from .validation import check_array, check_losses, check_z
 
 _BLOCK = 256  # rows of the pairwise table computed at once (memory O(_BLOCK * m))
 

@@ -13,10 +13,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ._progress import reporting
-from ._random import KMEANS_PARALLEL, seed_from_random_state
-from ._source import take_rows
-from ._validation import (
+from .._base.progress import reporting
+from .._base.random import KMEANS_PARALLEL, seed_from_random_state
+from .._base.source import take_rows
+from .._base.validation import (
     check_array, check_array_top, check_centers_fit, check_cost_scale, check_float, check_int,
     check_magnitude, check_n_clusters, check_n_threads, check_sample_weight, check_z,
 )
@@ -269,8 +269,8 @@ class KMeansBase:
         to each, picks the k centers. Falls back to k-means++ on X if fewer than k rows are kept.
         """
         # The stream and the blocked sum in NumPy (imported here: reference imports this module).
-        from .reference import _rng
-        from .reference._blocks import blocked_sum
+        from .._base import stream as _rng
+        from .._base.blocks import blocked_sum
 
         n = X.shape[0]
         w = np.ones(n) if u is None else u

@@ -13,12 +13,12 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from .._random import SAMPLE_WITHOUT_REPLACEMENT, SUBSAMPLE
-from .._source import BLOCK, compute_dtype
-from .._validation import check_finite, check_magnitude
-from ..assign import assign_rows
-from ..reference import _rng
-from ..reference._blocks import _local_sums
+from .._base.random import SAMPLE_WITHOUT_REPLACEMENT, SUBSAMPLE
+from .._base.source import BLOCK, compute_dtype
+from .._base.validation import check_finite, check_magnitude
+from ..core.assign import assign_rows
+from .._base import stream as _rng
+from .._base.blocks import _local_sums
 
 Arr = np.ndarray
 

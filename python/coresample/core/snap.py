@@ -5,8 +5,8 @@ from typing import Optional
 
 import numpy as np
 
-from . import _core
-from ._validation import check_array, check_centers, check_labels, check_n_threads
+from .. import _core
+from .._base.validation import check_array, check_centers, check_labels, check_n_threads
 
 
 def snap_rows(X: np.ndarray, centers: np.ndarray, labels: np.ndarray, nt: int) -> np.ndarray:

@@ -100,7 +100,7 @@ def _positive_int(value: str) -> int:
 def _copy_notes(progress: Any) -> Iterator[None]:
     """Show the library's CopyWarnings (a copy or temporary file it had to make) as notes on
     stderr, when they happen."""
-    from ._validation import CopyWarning
+    from .._base.validation import CopyWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", CopyWarning)
@@ -228,7 +228,7 @@ def info_dict() -> Dict[str, Any]:
     import coresample
     from coresample import _core
 
-    from ._io import openmp_runtimes
+    from .io import openmp_runtimes
 
     def has(mod: str) -> Optional[str]:
         try:
@@ -322,7 +322,7 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
     import coresample
 
-    from ._io import (
+    from .io import (
         InputError,
         Progress,
         load_embeddings,
@@ -335,7 +335,7 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     progress = Progress(quiet=args.quiet)
     try:
         if out_ext in (".parquet", ".pq"):
-            from ._io import _need_pyarrow
+            from .io import _need_pyarrow
 
             _need_pyarrow("writing parquet")  # fail before the long phases, not after them
         out_dir = os.path.dirname(os.path.abspath(args.out))

@@ -5,7 +5,7 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from ._validation import (
+from .._base.validation import (
     check_choice, check_float, check_int, check_labels, check_sample_weight, check_vector,
 )
 

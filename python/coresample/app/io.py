@@ -139,7 +139,7 @@ def _load_npz(path: str, key: Optional[str]) -> np.ndarray:
 
 def _load_shards(folder: str) -> Any:
     """A folder of .npy shards as one `Shards` matrix: memory-mapped, never concatenated."""
-    from ._source import Shards
+    from .._base.source import Shards
 
     names = sorted(f for f in os.listdir(folder) if f.endswith(".npy"))
     if not names:

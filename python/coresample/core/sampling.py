@@ -5,9 +5,9 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from . import _core
-from ._random import SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
-from ._validation import (
+from .. import _core
+from .._base.random import SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
+from .._base.validation import (
     MAX_DRAWS, as_probability_vector, check_int, check_n_threads, check_probability_values, check_sample_size,
 )
 

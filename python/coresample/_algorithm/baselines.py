@@ -9,8 +9,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ._results import Selection
-from ._validation import (
+from .._base.results import Selection
+from .._base.validation import (
     check_array, check_choice, check_int, check_sample_size, check_sample_weight, max_draws,
 )
 
