@@ -244,6 +244,18 @@ def _subprocess(args, **kw):
     )
 
 
+def test_version_flag_prints_the_version_and_exits_0(capsys):
+    # issue 13, item 6: `coresample --version` was a usage error (exit 2).
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"coresample {coresample.__version__}\n" and captured.err == ""
+    proc = _subprocess(["--version"])  # python3 -m coresample --version
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"coresample {coresample.__version__}\n"
+
+
 def test_end_to_end_subprocess(data, tmp_path):
     out = tmp_path / "sel.npz"
     proc = _subprocess(

@@ -1,7 +1,8 @@
 """The `coresample` command line.
 
 Subcommands: `select` (pick a weighted subset of an embedding file), `info` (version, SIMD kernel,
-threads, OpenMP runtime) and `demo` (a synthetic end-to-end check).
+threads, OpenMP runtime) and `demo` (a synthetic end-to-end check). `coresample --version` prints
+the version and exits 0.
 
 Exit codes: 0 success; 1 an input or data error (missing file, wrong shape or dtype, NaN, a
 budget out of range), reported as one line `coresample: error: ...` on stderr (`--debug` shows
@@ -19,6 +20,8 @@ import traceback
 import warnings
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Optional
+
+from .. import __version__
 
 SELECT_DESCRIPTION = """\
 Pick a small weighted representative subset of the rows of EMB (clustering-based sensitivity
@@ -119,6 +122,11 @@ def _copy_notes(progress: Any) -> Iterator[None]:
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coresample", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    # argparse prints it and exits 0 as soon as it sees the flag, before the subcommand is required.
+    parser.add_argument(
+        "--version", action="version", version=f"coresample {__version__}",
+        help="print the version and exit",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{select,info,demo}")
 
