@@ -198,6 +198,12 @@ void snap_to_rows_py(const Array<T>& X, const Array<T>& centers,
   snap_to_rows<T>(x, n, d, ctr, k, lab, o, n_threads);
 }
 
+SensitivityMethod method_of(const std::string& method) {
+  if (method == "lightweight") return SensitivityMethod::kLightweight;
+  if (method == "coreset") return SensitivityMethod::kCoreset;
+  throw py::value_error("method must be 'lightweight' or 'coreset', got '" + method + "'");
+}
+
 void sensitivities_py(const Array<double>& cost, const Array<std::int64_t>& labels,
                       const OptArray<double>& center_losses, index_t n_clusters, double lam,
                       const OptArray<double>& sample_weight, const std::string& method,
@@ -208,20 +214,37 @@ void sensitivities_py(const Array<double>& cost, const Array<std::int64_t>& labe
   require_vector(labels, n, "labels");
   const double* l = opt_ptr(center_losses, n_clusters, "center_losses");
   const double* u = opt_ptr(sample_weight, n, "sample_weight");
-  SensitivityMethod m;
-  if (method == "lightweight") {
-    m = SensitivityMethod::kLightweight;
-  } else if (method == "coreset") {
-    m = SensitivityMethod::kCoreset;
-  } else {
-    throw py::value_error("method must be 'lightweight' or 'coreset', got '" + method + "'");
-  }
+  const SensitivityMethod m = method_of(method);
   double* o = out_ptr(out, n, "out");
   require_threads(n_threads);
   const double* c = cost.data();
   const index_t* lab = labels.data();
   py::gil_scoped_release release;
   sensitivities(c, lab, n, l, n_clusters, lam, u, m, o, n_threads);
+}
+
+void sensitivity_masses_py(const Array<double>& cost, const Array<std::int64_t>& labels,
+                           const OptArray<double>& center_losses, index_t n_clusters, double lam,
+                           const OptArray<double>& sample_weight, const std::string& method,
+                           double a, const OptArray<double>& cluster_size, double phi,
+                           Array<double>& out, int n_threads) {
+  require_ndim(cost, 1, "cost");
+  const index_t n = cost.shape(0);
+  if (n_clusters < 1) throw py::value_error("n_clusters must be >= 1");
+  require_vector(labels, n, "labels");
+  const double* l = opt_ptr(center_losses, n_clusters, "center_losses");
+  const double* u = opt_ptr(sample_weight, n, "sample_weight");
+  const double* size = opt_ptr(cluster_size, n_clusters, "cluster_size");
+  const SensitivityMethod m = method_of(method);
+  if (l == nullptr && m == SensitivityMethod::kCoreset && size == nullptr) {
+    throw py::value_error("method 'coreset' needs cluster_size");
+  }
+  double* o = out_ptr(out, n, "out");
+  require_threads(n_threads);
+  const double* c = cost.data();
+  const index_t* lab = labels.data();
+  py::gil_scoped_release release;
+  sensitivity_masses(c, lab, n, l, n_clusters, lam, u, m, a, size, phi, o, n_threads);
 }
 
 void sample_with_replacement_py(const Array<double>& p, index_t size, std::uint64_t seed,
@@ -366,6 +389,12 @@ PYBIND11_MODULE(_core, m) {
         py::arg("n_clusters"), py::arg("lam"), py::arg("sample_weight").noconvert(),
         py::arg("method"), py::arg("out").noconvert(), py::arg("n_threads"),
         "Sampling probabilities p from costs, labels and (optional) center losses.");
+  m.def("sensitivity_masses", &sensitivity_masses_py, py::arg("cost").noconvert(),
+        py::arg("labels").noconvert(), py::arg("center_losses").noconvert(),
+        py::arg("n_clusters"), py::arg("lam"), py::arg("sample_weight").noconvert(),
+        py::arg("method"), py::arg("a"), py::arg("cluster_size").noconvert(), py::arg("phi"),
+        py::arg("out").noconvert(), py::arg("n_threads"),
+        "Unnormalised masses u v of a run of rows, from the whole dataset's totals.");
   m.def("sample_with_replacement", &sample_with_replacement_py, py::arg("p").noconvert(),
         py::arg("size"), py::arg("seed"), py::arg("indices").noconvert(),
         py::arg("weights").noconvert(), py::arg("n_threads"),

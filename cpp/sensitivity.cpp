@@ -1,4 +1,4 @@
-// Sensitivities: v_e from the chosen bound, m_e = u_e v_e, p = m / blocked_sum(m).
+// Sensitivities: v_e from the chosen bound, m_e = u_e v_e (sensitivity_masses), p = m / blocked_sum(m).
 #include "sensitivity.h"
 
 #include <vector>
@@ -7,6 +7,49 @@
 #include "snap.h"
 
 namespace coresample {
+
+void sensitivity_masses(const double* cost, const index_t* labels, index_t n,
+                        const double* center_losses, index_t k, double lam, const double* u,
+                        SensitivityMethod method, double a, const double* cluster_size, double phi,
+                        double* out, int n_threads) {
+  CORESAMPLE_CHECK(k >= 1, "sensitivity_masses: n_clusters must be >= 1");
+  CORESAMPLE_CHECK(center_losses != nullptr || method != SensitivityMethod::kCoreset ||
+                       cluster_size != nullptr,
+                   "sensitivity_masses: method 'coreset' needs the cluster sizes");
+  check_labels(labels, n, k);
+  if (n == 0) return;
+  n_threads = threads_for_work(n_threads, 2.0 * static_cast<double>(n));
+  auto weight = [u](index_t e) { return u != nullptr ? u[e] : 1.0; };
+  const index_t nb = num_blocks(n);
+  if (center_losses != nullptr) {
+    parallel_for(nb, n_threads, [&](index_t b) {
+      const index_t end = block_end(b, n);
+      for (index_t e = block_begin(b); e < end; ++e) {
+        const double v = center_losses[labels[e]] + lam * cost[e];
+        out[e] = weight(e) * v;
+      }
+    });
+  } else if (method == SensitivityMethod::kLightweight) {
+    parallel_for(nb, n_threads, [&](index_t b) {
+      const index_t end = block_end(b, n);
+      for (index_t e = block_begin(b); e < end; ++e) out[e] = weight(e) * (a + lam * cost[e]);
+    });
+  } else {
+    parallel_for(nb, n_threads, [&](index_t b) {
+      const index_t end = block_end(b, n);
+      for (index_t e = block_begin(b); e < end; ++e) {
+        const double w = weight(e);
+        if (w == 0.0) {  // a zero-weight cluster has size 0: 1 / 0 would make p NaN
+          out[e] = 0.0;
+          continue;
+        }
+        const double inv_size = 1.0 / cluster_size[labels[e]];
+        const double v = phi == 0.0 ? inv_size : cost[e] / phi + inv_size;
+        out[e] = w * v;
+      }
+    });
+  }
+}
 
 void sensitivities(const double* cost, const index_t* labels, index_t n,
                    const double* center_losses, index_t k, double lam, const double* u,
@@ -21,39 +64,14 @@ void sensitivities(const double* cost, const index_t* labels, index_t n,
   CORESAMPLE_CHECK(U > 0.0, "sensitivities: sample_weight must have a positive sum");
   const index_t nb = num_blocks(n);
 
-  // m_e = u_e * v_e into out.
-  if (center_losses != nullptr) {
-    parallel_for(nb, n_threads, [&](index_t b) {
-      const index_t end = block_end(b, n);
-      for (index_t e = block_begin(b); e < end; ++e) {
-        const double v = center_losses[labels[e]] + lam * cost[e];
-        out[e] = weight(e) * v;
-      }
-    });
-  } else if (method == SensitivityMethod::kLightweight) {
-    const double a = lam * Phi / U;
-    parallel_for(nb, n_threads, [&](index_t b) {
-      const index_t end = block_end(b, n);
-      for (index_t e = block_begin(b); e < end; ++e) out[e] = weight(e) * (a + lam * cost[e]);
-    });
-  } else {
-    // |C_c| = sum of u over the cluster, rows in ascending order.
-    std::vector<double> size(static_cast<size_t>(k), 0.0);
+  // |C_c| = sum of u over the cluster, rows in ascending order (only "coreset" reads it).
+  std::vector<double> size;
+  if (center_losses == nullptr && method == SensitivityMethod::kCoreset) {
+    size.assign(static_cast<size_t>(k), 0.0);
     for (index_t e = 0; e < n; ++e) size[labels[e]] += weight(e);
-    parallel_for(nb, n_threads, [&](index_t b) {
-      const index_t end = block_end(b, n);
-      for (index_t e = block_begin(b); e < end; ++e) {
-        const double w = weight(e);
-        if (w == 0.0) {
-          out[e] = 0.0;
-          continue;
-        }
-        const double inv_size = 1.0 / size[labels[e]];
-        const double v = Phi == 0.0 ? inv_size : cost[e] / Phi + inv_size;
-        out[e] = w * v;
-      }
-    });
   }
+  sensitivity_masses(cost, labels, n, center_losses, k, lam, u, method, lam * Phi / U,
+                     size.empty() ? nullptr : size.data(), Phi, out, n_threads);
 
   const double S = blocked_sum(out, n, n_threads);
   parallel_for(nb, n_threads, [&](index_t b) {

@@ -25,4 +25,17 @@ void sensitivities(const double* cost, const index_t* labels, index_t n,
                    const double* center_losses, index_t k, double lam, const double* u,
                    SensitivityMethod method, double* out, int n_threads);
 
+/// The unnormalised masses m_e = u_e v_e of `sensitivities`, for any run of rows, from the
+/// whole dataset's totals: what a partition of a distributed select computes (the engines'
+/// block kernels), and the first pass of `sensitivities` itself, so the formula exists once.
+///   cost, labels, center_losses, k, lam, u, method  as for `sensitivities` (rows of the run)
+///   a             lam * Phi / U of the whole dataset ("lightweight", no center losses)
+///   cluster_size  IN  (k)  sum of u over each cluster of the whole dataset ("coreset"), or nullptr
+///   phi           Phi = sum_e u_e cost_e of the whole dataset ("coreset")
+///   out           OUT (n)  m
+void sensitivity_masses(const double* cost, const index_t* labels, index_t n,
+                        const double* center_losses, index_t k, double lam, const double* u,
+                        SensitivityMethod method, double a, const double* cluster_size, double phi,
+                        double* out, int n_threads);
+
 }  // namespace coresample

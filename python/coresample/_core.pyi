@@ -65,6 +65,12 @@ def sensitivities(
     sample_weight: Optional[_F64], method: str, out: _F64, n_threads: int,
 ) -> None:
     """Sampling probabilities p from costs, labels and (optional) center losses."""
+def sensitivity_masses(
+    cost: _F64, labels: _I64, center_losses: Optional[_F64], n_clusters: int, lam: float,
+    sample_weight: Optional[_F64], method: str, a: float, cluster_size: Optional[_F64],
+    phi: float, out: _F64, n_threads: int,
+) -> None:
+    """Unnormalised masses u v of a run of rows, from the whole dataset's totals."""
 def sample_with_replacement(
     p: _F64, size: int, seed: int, indices: _I64, weights: _F64, n_threads: int
 ) -> None:

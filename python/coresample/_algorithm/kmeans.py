@@ -13,6 +13,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from .._base import stream as _rng
+from .._base.blocks import blocked_sum
 from .._base.progress import reporting
 from .._base.random import KMEANS_PARALLEL, seed_from_random_state
 from .._base.source import take_rows
@@ -210,13 +212,15 @@ class KMeansBase:
         return self
 
     def _fit_centers(
-        self, X: Arr, u: Optional[Arr]
+        self, X: Arr, u: Optional[Arr], subsample: Optional[Arr] = None
     ) -> Tuple[Optional[Arr], Arr, Arr, Arr, int, float]:
         """Seed and iterate on validated X (or on its subsample); sets cluster_centers_.
 
         Returns (rows, X_fit, labels, cost, n_iter, inertia): rows is None when all of X was
         used, else the subsample's row indices, and X_fit = X[rows]; the rest describe X_fit.
         select() snaps the centers on X_fit, so it needs no labels of the other rows.
+        `subsample`: the rows `_subsample` would draw, drawn beforehand by an engine's partitions
+        (so that no n-length array is formed on the client).
         """
         n, d = X.shape
         k = check_n_clusters(self.n_clusters, n)
@@ -231,7 +235,7 @@ class KMeansBase:
 
         rows, Xs, us = None, X, u
         if mppc is not None and n > k * mppc:
-            rows = self._subsample(n, k * mppc, seed, nt)
+            rows = self._subsample(n, k * mppc, seed, nt) if subsample is None else subsample
             Xs = take_rows(X, rows)  # X may be a RowSource (select's out-of-core input)
             us = None if u is None else u[rows]
             if not isinstance(X, np.ndarray):  # a source is not scanned up front: check the fit's rows
@@ -268,10 +272,6 @@ class KMeansBase:
         kept), greedy k-means++ on the kept rows, weighted by the sample weight of the rows nearest
         to each, picks the k centers. Falls back to k-means++ on X if fewer than k rows are kept.
         """
-        # The stream and the blocked sum in NumPy (imported here: reference imports this module).
-        from .._base import stream as _rng
-        from .._base.blocks import blocked_sum
-
         n = X.shape[0]
         w = np.ones(n) if u is None else u
         chosen = [int(self._seed(X, u, 1, z, seed, nt)[0])]

@@ -30,6 +30,7 @@ Arr = np.ndarray
 class Backend:
     """The numeric steps of Algorithm 1, on validated input."""
 
+    name: str  # "core" or "reference": how the engines' partition kernels find this backend
     kmeans: Type[Any]
     assign: Callable[[Arr, Arr, float, Optional[Arr], int], Tuple[Arr, Arr, float]]
     snap: Callable[[Arr, Arr, Arr, int], Arr]

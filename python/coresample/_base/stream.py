@@ -4,6 +4,8 @@ Bit-for-bit the same as cpp/rng.h: SplitMix64 outputs addressed by (seed, stream
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _MASK = (1 << 64) - 1
@@ -70,3 +72,13 @@ def log_unit(u: np.ndarray) -> np.ndarray:
 def exponential_keys(seed: int, stream: int, n: int) -> np.ndarray:
     """E_e = -log_unit(unit_open(draw(seed, stream, e))) for e < n: i.i.d. Exp(1) by row."""
     return -log_unit(unit_open(draw(seed, stream, np.arange(n, dtype=np.uint64))))
+
+
+def inverse_inclusion(p: np.ndarray, tau: float) -> np.ndarray:
+    """Horvitz-Thompson weights 1 / (1 - exp(-p tau)) exactly as the core writes them,
+    `1.0 / -std::expm1(-p * tau)` (ones when tau is inf: every positive row is taken). Python's
+    math.expm1 is the C library's expm1; NumPy's own expm1 differs from it in the last bit for
+    some arguments. A loop over the sampled rows only."""
+    if not np.isfinite(tau):
+        return np.ones(p.shape[0])
+    return np.array([1.0 / -math.expm1(-float(x) * tau) for x in p], dtype=np.float64)

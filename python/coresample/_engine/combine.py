@@ -51,22 +51,20 @@ def merge_smallest(cands: List[Dict[str, Any]], count: int) -> Dict[str, Any]:
     return out
 
 
-def merge_tree(tasks: List[Any], count: int, fan_in: int = 8) -> Any:
-    """One delayed merge_smallest of the partitions' candidates, as a tree of fan_in-way merges
-    run on the workers: the client receives `count` candidates, not partitions x count. Exact:
-    (key, row) orders the candidates totally, so the merge order cannot change the result."""
-    import dask
-
-    level = list(tasks)
+def merge_tree(engine: Any, handles: List[Any], count: int, fan_in: int = 8) -> Any:
+    """A handle of merge_smallest over the partitions' candidates, as a tree of fan_in-way
+    merges run by the engine: the client receives `count` candidates, not partitions x count.
+    Exact: (key, row) orders the candidates totally, so the merge order cannot change the result."""
+    level = list(handles)
     while len(level) > 1:
         level = [
-            dask.delayed(_merge_list, pure=True)(level[i : i + fan_in], count)
+            engine.submit(_merge_list, count, *level[i : i + fan_in])
             for i in range(0, len(level), fan_in)
         ]
-    return dask.delayed(_merge_list, pure=True)(level, count)
+    return engine.submit(_merge_list, count, *level)
 
 
-def _merge_list(cands: List[Dict[str, Any]], count: int) -> Dict[str, Any]:
+def _merge_list(count: int, *cands: Dict[str, Any]) -> Dict[str, Any]:
     return merge_smallest(list(cands), count)
 
 

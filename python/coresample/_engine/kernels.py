@@ -1,11 +1,13 @@
-"""Partition kernels of the distributed `select`: NumPy and the core only, no Dask.
+"""Partition kernels of the distributed `select`: pure functions of one partition, no scheduler.
 
 Each function works on one partition of rows, rows [start, start + len) of the global matrix,
 with `start` a multiple of BLOCK (1024, the core's reduction block). It returns small summaries
 (per-block partial sums, per-cluster counts, a few candidate rows) that the client combines in
 block / row order, so the combined values are the bits of one call on the whole matrix
-(DESIGN.md sections 3.2 and 3.3). The same functions can be called from Spark's mapInArrow or
-Ray Data's map_batches (docs/DISTRIBUTED.md); nothing here knows about the scheduler.
+(DESIGN.md sections 3.2 and 3.3). The numeric steps (assignment, the sensitivity masses) are the
+backend's, named by `spec["backend"]` ("core" or "reference") and imported where the kernel runs,
+so the formulas exist only in cpp/ and in coresample.reference. Every engine (Dask, Ray, the
+local one) calls these; nothing here knows about the scheduler.
 """
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ import numpy as np
 from .._base.random import SAMPLE_WITHOUT_REPLACEMENT, SUBSAMPLE
 from .._base.source import BLOCK, compute_dtype
 from .._base.validation import check_finite, check_magnitude
-from ..core.assign import assign_rows
 from .._base import stream as _rng
 from .._base.blocks import _local_sums
 
@@ -72,8 +73,24 @@ def aligned(a: Any, dtype: Any) -> Arr:
     return np.require(a, dtype=dtype, requirements=["C", "A"])
 
 
+def numeric(backend: str) -> Any:
+    """The backend's numeric steps: (assign(X, centers, z, u, nt), sensitivity_masses)."""
+    if backend == "core":
+        from ..core.assign import assign_rows
+        from ..core.sensitivity import sensitivity_masses
+
+        return assign_rows, sensitivity_masses
+    if backend == "reference":
+        from ..reference.select import BACKEND
+        from ..reference.sensitivity import sensitivity_masses
+
+        return BACKEND.assign, sensitivity_masses
+    raise ValueError(f"backend must be 'core' or 'reference', got {backend!r}")
+
+
 def assign_partition(
     block: Any, start: int, reps: Arr, z: float, u: Optional[Arr], n: int, nt: int,
+    backend: str = "core",
 ) -> Dict[str, Any]:
     """Pass (b): labels and costs of the partition against the representatives' rows, with the
     value checks select() applies (NaN/inf naming the global row, magnitudes for the global n)."""
@@ -82,7 +99,7 @@ def assign_partition(
     check_magnitude(top, X.dtype, n, X.shape[1], "X")
     if u is not None:
         u = aligned(u, np.float64)
-    labels, cost, _ = assign_rows(X, aligned(reps, X.dtype), z, u, nt)
+    labels, cost, _ = numeric(backend)[0](X, aligned(reps, X.dtype), z, u, nt)
     return {"start": start, "labels": labels, "cost": cost, "u": u, "top": top}
 
 
@@ -113,21 +130,14 @@ def add_cluster_weights(prior: Arr, part: Dict[str, Any]) -> Arr:
 
 
 def masses(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
-    """m_e = u_e v_e with the operations and order of cpp/sensitivity.cpp."""
-    cost, labels, u = part["cost"], part["labels"], part["u"]
-    lam = spec["lam"]
-    w = 1.0 if u is None else u
-    if spec["center_losses"] is not None:
-        return w * (spec["center_losses"][labels] + lam * cost)
-    if spec["method"] == "lightweight":
-        return w * (spec["a"] + lam * cost)
-    inv_size = 1.0 / spec["sizes"][labels]
-    phi = spec["phi"]
-    v = inv_size if phi == 0.0 else cost / phi + inv_size
-    m = w * v
-    if u is not None:
-        m[u == 0.0] = 0.0  # the core skips rows of weight 0 (their cluster may have size 0)
-    return m
+    """m_e = u_e v_e of the partition's rows, from the whole dataset's totals in `spec`."""
+    masses_of = numeric(spec["backend"])[1]
+    losses = spec["center_losses"]  # broadcast arrays may arrive unaligned from the network
+    return masses_of(
+        part["cost"], part["labels"], None if losses is None else aligned(losses, np.float64),
+        spec["sizes"].shape[0], spec["lam"], part["u"], spec["method"], spec["a"],
+        aligned(spec["sizes"], np.float64), spec["phi"], 1,
+    )
 
 
 def mass_blocks(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:

@@ -14,7 +14,7 @@ from .sensitivity import sensitivities
 from .snap import snap_rows
 
 BACKEND = Backend(
-    kmeans=KMeans, assign=assign_rows, snap=snap_rows, sensitivities=sensitivities,
+    name="core", kmeans=KMeans, assign=assign_rows, snap=snap_rows, sensitivities=sensitivities,
     sample=sample_rows, set_progress=_core.set_progress,
 )
 

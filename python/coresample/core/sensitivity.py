@@ -56,3 +56,16 @@ def sensitivities(
     out = np.empty(cost.shape[0], dtype=np.float64)
     _core.sensitivities(cost, labels, center_losses, k, lam, u, method, out, 0)
     return out
+
+
+def sensitivity_masses(
+    cost: np.ndarray, labels: np.ndarray, center_losses: Optional[np.ndarray], k: int, lam: float,
+    u: Optional[np.ndarray], method: str, a: float, cluster_size: Optional[np.ndarray], phi: float,
+    nt: int,
+) -> np.ndarray:
+    """The masses m = u v of a run of rows from the whole dataset's totals (validated input): the
+    engines' partition kernels call this, so the formula lives in cpp/sensitivity.cpp only."""
+    out = np.empty(cost.shape[0], dtype=np.float64)
+    _core.sensitivity_masses(cost, labels, center_losses, k, lam, u, method, a, cluster_size, phi,
+                             out, nt)
+    return out

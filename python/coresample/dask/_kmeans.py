@@ -9,8 +9,10 @@ from .._base.random import seed_from_random_state
 from .._base.validation import check_int, check_n_clusters, check_n_threads, check_z
 from .._engine import kernels as K
 from .._engine.combine import blocked_total
-from ._fit import PresampledKMeans, subsample_rows
-from ._rows import DaskRows, GatheredWeights, as_dask_rows, as_dask_weights, offsets_of
+from .._engine.fit import EngineRows, EngineWeights, subsample_rows
+from ..core.kmeans import KMeans as CoreKMeans
+from ._engine import DaskEngine
+from ._rows import as_dask_rows
 
 Arr = np.ndarray
 
@@ -72,31 +74,27 @@ class KMeans:
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeans":
         import dask
 
-        X = as_dask_rows(X)
-        n = int(X.shape[0])
+        engine = DaskEngine(X, sample_weight)
+        X, u, edges, n = engine.X, engine.u, engine.edges, engine.n
         k = check_n_clusters(self.n_clusters, n)
         passes = check_int(self.lloyd_passes, "lloyd_passes", 0)
         mppc = check_int(self.max_points_per_center, "max_points_per_center", 1)
         nt = check_n_threads(self.n_threads)
         part_nt = 1 if self.n_threads is None else nt
         seed = seed_from_random_state(self.random_state)
-        u = as_dask_weights(sample_weight, X)
-        edges = offsets_of(X.chunks[0])
-        km = PresampledKMeans(
+        km = CoreKMeans(
             k, z=check_z(2.0), init=self.init, max_iter=self.max_iter, tol=self.tol,
             max_points_per_center=mppc, random_state=seed, n_threads=self.n_threads,
         )
         if n > k * mppc:
-            km._presampled = subsample_rows(edges, k * mppc, seed)
             km._fit_centers(
-                DaskRows(X), None if u is None else GatheredWeights(u)  # type: ignore[arg-type]
+                EngineRows(engine), None if u is None else EngineWeights(engine),  # type: ignore[arg-type]
+                subsample=subsample_rows(engine, k * mppc, seed),
             )
         else:
-            X_all = DaskRows(X).rows(0, n)
-            km._fit_centers(X_all, None if u is None else np.require(u.compute(), np.float64, ["C", "A"]))
+            km._fit_centers(engine.all_rows(), None if u is None else engine.all_weights())
         centers = np.array(km.cluster_centers_, dtype=np.float64)
-        x_parts = X.to_delayed().ravel()
-        u_parts = [None] * len(x_parts) if u is None else list(u.to_delayed().ravel())
+        x_parts, u_parts = engine.x_parts, engine.u_parts
         phi = np.nan
         for it in range(passes + 1):
             c = dask.delayed(centers.astype(km.cluster_centers_.dtype))

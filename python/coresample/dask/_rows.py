@@ -5,7 +5,6 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from .._base.source import RowSource, compute_dtype
 from .._engine.combine import aligned_chunks
 
 
@@ -44,25 +43,6 @@ def as_dask_weights(sample_weight: Any, X: Any) -> Optional[Any]:
     return u.rechunk((X.chunks[0],))
 
 
-class DaskRows(RowSource):
-    """A RowSource whose `take` gathers rows from a dask array (for KMeans._fit_centers)."""
-
-    def __init__(self, X: Any, name: str = "X") -> None:  # noqa: D107 - no parts: rows are remote
-        self.X = X
-        self.name = name
-        self.file_backed = False
-        self.n, self.d = int(X.shape[0]), int(X.shape[1])
-        self.dtype = compute_dtype(X.dtype)
-        self.parts = []
-        self.offsets = np.array([0, self.n], dtype=np.int64)
-
-    def take(self, indices: np.ndarray) -> np.ndarray:
-        return gather(self.X, indices, self.dtype)
-
-    def rows(self, start: int, stop: int) -> np.ndarray:
-        return np.require(self.X[start:stop].compute(), self.dtype, ["C", "A"])
-
-
 def gather(X: Any, indices: np.ndarray, dtype: Any = None) -> np.ndarray:
     """X[indices] (any order, repeats allowed) computed to the client; one task per chunk hit."""
     indices = np.asarray(indices, dtype=np.int64)
@@ -71,16 +51,6 @@ def gather(X: Any, indices: np.ndarray, dtype: Any = None) -> np.ndarray:
     out = got[inverse]
     # C-contiguous and aligned: the core refuses unaligned buffers (network arrays can be).
     return np.require(out, dtype, ["C", "A"])
-
-
-class GatheredWeights:
-    """u[rows] gathered from a dask vector: what KMeans._fit_centers asks of sample_weight."""
-
-    def __init__(self, u: Any) -> None:
-        self.u = u
-
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        return gather(self.u, rows, np.float64)
 
 
 def offsets_of(chunks: Tuple[int, ...]) -> np.ndarray:

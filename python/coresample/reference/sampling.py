@@ -1,7 +1,6 @@
 """Pure NumPy counterpart of `coresample.sample`: inverse-CDF draws and exponential keys (section 9)."""
 from __future__ import annotations
 
-import math
 
 from typing import Any, Optional, Tuple
 
@@ -10,6 +9,7 @@ import numpy as np
 from .._base.random import SAMPLE_WITH_REPLACEMENT, SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
 from .._base.validation import check_n_threads, check_probabilities, check_sample_size
 from .._base import stream as _rng
+from .._base.stream import inverse_inclusion
 from .._base.blocks import blocked_cdf, blocked_sum
 
 
@@ -46,16 +46,6 @@ def without_replacement(
     positive = rows_pos.size
     tau = keys[order[size]] if size < positive else np.inf
     return rows.astype(np.int64), inverse_inclusion(p[rows], tau)
-
-
-def inverse_inclusion(p: np.ndarray, tau: float) -> np.ndarray:
-    """Horvitz-Thompson weights 1 / (1 - exp(-p tau)) exactly as the core writes them,
-    `1.0 / -std::expm1(-p * tau)` (ones when tau is inf: every positive row is taken). Python's
-    math.expm1 is the C library's expm1; NumPy's own expm1 differs from it in the last bit for
-    some arguments. A loop over the sampled rows only."""
-    if not np.isfinite(tau):
-        return np.ones(p.shape[0])
-    return np.array([1.0 / -math.expm1(-float(x) * tau) for x in p], dtype=np.float64)
 
 
 def sample(

@@ -23,7 +23,7 @@ def _sample(p, size, seed, replace, nt):
 
 
 BACKEND = Backend(
-    kmeans=KMeans, assign=_assign, snap=lambda X, C, labels, nt: snap(X, C, labels),
+    name="reference", kmeans=KMeans, assign=_assign, snap=lambda X, C, labels, nt: snap(X, C, labels),
     sensitivities=sensitivities, sample=_sample,
 )
 

@@ -23,18 +23,31 @@ def sensitivities(
     cost, labels, center_losses, lam, u, method, k = check_sensitivity_args(
         cost, labels, center_losses, lam, sample_weight, method, n_clusters
     )
-    u = np.ones(cost.shape[0]) if u is None else u
-    U = blocked_sum(u)
-    phi = blocked_sum(u * cost)
+    w = np.ones(cost.shape[0]) if u is None else u
+    U = blocked_sum(w)
+    phi = blocked_sum(w * cost)
+    sizes = None
+    if center_losses is None and method == "coreset":
+        sizes = np.bincount(labels, weights=w, minlength=k)  # adds rows in ascending order
+    m = sensitivity_masses(cost, labels, center_losses, k, lam, u, method, lam * phi / U, sizes, phi)
+    S = blocked_sum(m)
+    return m / S if S > 0 else w / U
+
+
+def sensitivity_masses(
+    cost: np.ndarray, labels: np.ndarray, center_losses: Optional[np.ndarray], k: int, lam: float,
+    u: Optional[np.ndarray], method: str, a: float, cluster_size: Optional[np.ndarray], phi: float,
+    nt: int = 1,
+) -> np.ndarray:
+    """Pure NumPy counterpart of `coresample.core.sensitivity.sensitivity_masses`: m = u v for a
+    run of rows, from the whole dataset's a = lam Phi / U, cluster sizes and Phi."""
+    w = np.ones(cost.shape[0]) if u is None else u
     if center_losses is not None:
         v = center_losses[labels] + lam * cost
     elif method == "lightweight":
-        v = lam * phi / U + lam * cost
+        v = a + lam * cost
     else:
-        sizes = np.bincount(labels, weights=u, minlength=k)  # adds rows in ascending order
-        with np.errstate(divide="ignore"):
-            inv_size = np.where(sizes > 0, 1.0 / np.where(sizes > 0, sizes, 1.0), 0.0)
+        with np.errstate(divide="ignore"):  # a zero-weight cluster: its rows get m = 0 below
+            inv_size = np.where(cluster_size > 0, 1.0 / np.where(cluster_size > 0, cluster_size, 1.0), 0.0)
         v = (cost / phi if phi > 0 else 0.0) + inv_size[labels]
-    m = u * v
-    S = blocked_sum(m)
-    return m / S if S > 0 else u / U
+    return w * v

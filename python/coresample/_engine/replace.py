@@ -15,18 +15,18 @@ import numpy as np
 from .._base.random import SAMPLE_WITH_REPLACEMENT
 from .._base.source import BLOCK
 from .._base import stream as _rng
-from .._engine import kernels as K
+from . import kernels as K
+from .engine import Engine
 
 Arr = np.ndarray
 
 
 def sample_with_replacement(
-    parts: List[Any], spec_d: Any, edges: Arr, budget: int, seed: int,
+    engine: Engine, parts: List[Any], spec_h: Any, budget: int, seed: int,
 ) -> Tuple[Arr, Arr, Arr, Any]:
     """(indices, weights before sample weights, labels, u) of the sampled rows, in draw order."""
-    import dask
-
-    info = dask.compute(*[dask.delayed(K.probability_blocks, pure=True)(p, spec_d) for p in parts])
+    edges = engine.edges
+    info = engine.fetch([engine.submit(K.probability_blocks, p, spec_h) for p in parts])
     totals = np.concatenate([i["blocks"] for i in info])
     offsets = np.zeros(totals.shape[0] + 1)
     offsets[1:] = np.cumsum(totals)  # offsets[b + 1] = offsets[b] + t_b, in order
@@ -50,14 +50,14 @@ def sample_with_replacement(
         if which.size:
             draws = {"order": which, "block": block[which], "x": x[which],
                      "offset": offsets[block[which]]}
-            tasks.append(dask.delayed(K.draw_rows, pure=True)(part, spec_d, draws))
+            tasks.append(engine.submit(K.draw_rows, part, spec_h, draws))
     fallback = np.flatnonzero(block >= totals.shape[0])  # rounding or an infinite total
     if fallback.size:  # the core takes the last row with p > 0
         owner = int(np.searchsorted(edges, last_positive, side="right") - 1)
         draws = {"order": fallback, "block": np.full(fallback.size, last_positive // BLOCK),
                  "x": np.full(fallback.size, -1.0), "offset": np.zeros(fallback.size)}
-        tasks.append(dask.delayed(_exact_row, pure=True)(parts[owner], spec_d, draws, last_positive))
-    for got in dask.compute(*tasks):
+        tasks.append(engine.submit(_exact_row, parts[owner], spec_h, draws, last_positive))
+    for got in engine.fetch(tasks):
         for name in ("rows", "p", "labels"):
             out[name][got["order"]] = got[name]
         if got["u"] is not None:

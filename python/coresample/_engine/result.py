@@ -1,4 +1,4 @@
-"""DaskSelection: a Selection whose n-length fields are lazy dask arrays."""
+"""EngineSelection: a Selection whose n-length fields stay with the engine (lazy)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,13 +11,13 @@ from .._base.estimate import Estimate, estimate
 
 
 @dataclass(frozen=True, eq=False)
-class DaskSelection(Selection):
-    """`coresample.Selection` from `coresample.dask.select`.
+class EngineSelection(Selection):
+    """`coresample.Selection` from an engine's `select` (coresample.dask, coresample.ray).
 
     indices, weights, representatives, centers, inertia, cluster_weights, total_weight, losses,
     representative_losses, estimate, stderr, ci, n_queries and lam are NumPy values / floats,
-    equal to those of `coresample.select` on the computed array. The n-length fields are lazy
-    dask arrays chunked like the (1024-aligned) input: `labels` and `cost` (backed by the pass-(b)
+    equal to those of `coresample.select` on the same rows. The n-length fields are the engine's
+    lazy vectors over the (1024-aligned) partitions: `labels` and `cost` (backed by the pass-(b)
     results held on the workers), `probabilities` (recomputed from them on demand) and
     `sample_weight` (None without weights). Call `.compute()` on one to bring it to the client.
 
@@ -52,5 +52,8 @@ class DaskSelection(Selection):
             confidence=confidence, self_normalized=self_normalized,
         )
 
+    #: prefix of the repr: the engine's name
+    engine_name = ""
+
     def __repr__(self) -> str:
-        return "Dask" + super().__repr__()
+        return self.engine_name + super().__repr__()
