@@ -215,3 +215,8 @@ def draw_rows(part: Dict[str, Any], spec: Dict[str, Any], draws: Dict[str, Arr])
         "order": draws["order"], "rows": rows + start, "p": p[rows], "labels": part["labels"][rows],
         "u": None if u is None else u[rows],
     }
+
+
+def field(part: Dict[str, Any], name: str) -> Arr:
+    """One n-length field of the partition state (labels, cost, u), for the lazy vectors."""
+    return part[name]

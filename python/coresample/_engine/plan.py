@@ -19,7 +19,6 @@ The client holds O(k d + budget + n / 1024) values.
 """
 from __future__ import annotations
 
-import operator
 from typing import Any, Callable, Dict, List, Type
 
 import numpy as np
@@ -123,10 +122,10 @@ def _run_select(
         total_weight=total_weight,
         probabilities=engine.vector(parts, K.probabilities, spec_h, np.float64),
         representatives=reps,
-        labels=engine.vector(parts, operator.getitem, "labels", np.int64),
-        cost=engine.vector(parts, operator.getitem, "cost", np.float64),
+        labels=engine.vector(parts, K.field, "labels", np.int64),
+        cost=engine.vector(parts, K.field, "cost", np.float64),
         centers=centers, inertia=float(phi),
-        sample_weight=None if not weighted else engine.vector(parts, operator.getitem, "u", np.float64),
+        sample_weight=None if not weighted else engine.vector(parts, K.field, "u", np.float64),
         sample_labels=labels_s, sample_u=u_s,
     )
     if oracle is not None:
