@@ -14,8 +14,6 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 import coresample  # noqa: E402
 import coresample.dask as cdask  # noqa: E402
-from coresample._engine.combine import aligned_chunks, merge_smallest, merge_tree  # noqa: E402
-from coresample.dask._fit import subsample_rows  # noqa: E402
 
 pytestmark = pytest.mark.dask
 
@@ -67,42 +65,25 @@ def assert_same(got, ref, estimate=False):
         np.testing.assert_array_equal(got.losses, ref.losses)
 
 
-def test_aligned_chunks():
-    assert aligned_chunks((1000, 1000, 3000)) == (1024, 3976)
-    assert aligned_chunks((2100, 2100, 800)) == (2048, 2048, 904)
-    assert aligned_chunks((1024, 1024, 10)) == (1024, 1024, 10)
-    assert aligned_chunks((500, 500, 500)) == (1500,)
-    assert aligned_chunks((5000,)) == (5000,)
-
-
-def test_merge_tree_is_exact():
-    import dask
-
-    rng = np.random.default_rng(3)
-    keys = rng.exponential(size=400).round(2)  # ties on the key: the row breaks them
-    rows = rng.permutation(400)
-    cands = [{"keys": keys[i::13], "rows": rows[i::13], "n_positive": 31} for i in range(13)]
-    want = merge_smallest(cands, 50)
-    got = merge_tree([dask.delayed(c) for c in cands], 50, fan_in=2).compute(scheduler="sync")
-    np.testing.assert_array_equal(got["rows"], want["rows"])
-    np.testing.assert_array_equal(got["keys"], np.sort(keys)[:50])
-    assert got["n_positive"] == 13 * 31
-
-
-def test_subsample_rows_match_kmeans(client):
-    edges = np.array([0, 1024, 2048, 4096, 5000])
-    rows = subsample_rows(edges, K * M, 11)
-    km = coresample.KMeans(K)
-    np.testing.assert_array_equal(rows, km._subsample(N, K * M, 11, 0))
-
-
 @pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
 @pytest.mark.parametrize("seed", [0, 1, 7])
 def test_same_selection_as_one_machine(client, X, chunks, seed):
-    kw = dict(n_clusters=K, max_points_per_center=M, random_state=seed)
-    ref = coresample.select(X, B, replace=False, **kw)
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=seed, replace=False)
+    ref = coresample.select(X, B, **kw)
     got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, **kw)
     assert_same(got, ref)
+
+
+@pytest.mark.parametrize("chunks", [1000, (700, 2300, 2000), (5000,)], ids=str)
+def test_defaults_give_the_same_selection(client, X, chunks):
+    """Issue 13: with only budget, n_clusters and random_state given, the defaults (replace=True,
+    max_points_per_center="auto": here an all-rows fit) are select's, and so is the result."""
+    ref = coresample.select(X, B, n_clusters=K, random_state=21)
+    with pytest.warns(coresample.CopyWarning, match="all-rows fit gathers all 5000 rows"):
+        got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, n_clusters=K, random_state=21)
+    assert_same(got, ref)
+    assert got.replace is True
+    np.testing.assert_array_equal(got.labels.compute(), ref.labels)
 
 
 def _nbytes(obj):
@@ -139,8 +120,8 @@ def test_client_receives_no_n_length_array(client, X, u, monkeypatch, replace):
 
 @pytest.mark.parametrize("chunks", [1000, (2000, 100, 2900)], ids=str)
 def test_lazy_n_length_fields(client, X, chunks):
-    kw = dict(n_clusters=K, max_points_per_center=M, random_state=3)
-    ref = coresample.select(X, B, replace=False, **kw)
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=3, replace=False)
+    ref = coresample.select(X, B, **kw)
     got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, **kw)
     for name in ("labels", "cost", "probabilities"):
         field = getattr(got, name)
@@ -151,8 +132,8 @@ def test_lazy_n_length_fields(client, X, chunks):
 @pytest.mark.parametrize("chunks", [1000, (700, 2300, 2000), (5000,)], ids=str)
 @pytest.mark.parametrize("dask_weights", [False, True], ids=["np_u", "dask_u"])
 def test_sample_weight(client, X, u, chunks, dask_weights):
-    kw = dict(n_clusters=K, max_points_per_center=M, random_state=5)
-    ref = coresample.select(X, B, replace=False, sample_weight=u, **kw)
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=5, replace=False)
+    ref = coresample.select(X, B, sample_weight=u, **kw)
     uu = da.from_array(u, chunks=600) if dask_weights else u
     got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, sample_weight=uu, **kw)
     assert_same(got, ref)
@@ -167,8 +148,9 @@ def test_loss_fn_estimate(client, X, u, extra):
     extra = dict(extra)
     if extra.get("sample_weight") == "u":
         extra["sample_weight"] = u
-    kw = dict(n_clusters=K, max_points_per_center=M, random_state=2, loss_fn=loss_of(X), **extra)
-    ref = coresample.select(X, B, replace=False, **kw)
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=2, loss_fn=loss_of(X),
+              replace=False, **extra)
+    ref = coresample.select(X, B, **kw)
     got = cdask.select(da.from_array(X, chunks=(1000, D)), B, **kw)
     assert_same(got, ref, estimate=True)
     reps_loss = loss_of(X)(got.representatives)
@@ -180,14 +162,14 @@ def test_loss_fn_estimate(client, X, u, extra):
 @pytest.mark.parametrize(
     "extra",
     [dict(method="coreset"), dict(method="coreset", sample_weight="u"), dict(z=1.0),
-     dict(lam=0.0), dict(max_points_per_center=None), dict(init="k-means||")],
-    ids=["coreset", "coreset_weighted", "z1", "lam0", "full_fit", "kmeans_parallel"],
+     dict(lam=0.0), dict(init="k-means||")],
+    ids=["coreset", "coreset_weighted", "z1", "lam0", "kmeans_parallel"],
 )
 def test_options(client, X, u, extra):
-    extra = dict(dict(n_clusters=K, max_points_per_center=M, random_state=4), **extra)
+    extra = dict(dict(n_clusters=K, max_points_per_center=M, random_state=4, replace=False), **extra)
     if extra.get("sample_weight") == "u":
         extra["sample_weight"] = u
-    ref = coresample.select(X, B, replace=False, **extra)
+    ref = coresample.select(X, B, **extra)
     got = cdask.select(da.from_array(X, chunks=(3000, D)), B, **extra)
     assert_same(got, ref)
 
@@ -195,8 +177,8 @@ def test_options(client, X, u, extra):
 @pytest.mark.parametrize("dtype", [np.float64, np.float16])
 def test_dtypes(client, X, dtype):
     Xd = X.astype(dtype)
-    kw = dict(n_clusters=K, max_points_per_center=M, random_state=9)
-    ref = coresample.select(Xd, B, replace=False, **kw)
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=9, replace=False)
+    ref = coresample.select(Xd, B, **kw)
     got = cdask.select(da.from_array(Xd, chunks=(1500, D)), B, **kw)
     assert_same(got, ref)
 
@@ -204,7 +186,7 @@ def test_dtypes(client, X, dtype):
 def test_errors(client, X):
     Xd = da.from_array(X, chunks=(1000, D))
     with pytest.raises(ValueError, match="budget"):
-        cdask.select(Xd, N + 1, n_clusters=K, max_points_per_center=M)
+        cdask.select(Xd, N + 1, n_clusters=K, max_points_per_center=M, replace=False)
     with pytest.raises(TypeError, match="dask"):
         cdask.select(X, B, n_clusters=K)
     bad = X.copy()
@@ -246,8 +228,8 @@ def test_worker_killed_mid_run(client, X, tmp_path):
         open(seen, "w").close()
         return block
 
-    kw = dict(n_clusters=K, max_points_per_center=M, random_state=13)
-    ref = coresample.select(X, B, replace=False, **kw)
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=13, replace=False)
+    ref = coresample.select(X, B, **kw)
     before = set(client.scheduler_info()["workers"])
     Xd = da.from_array(X, chunks=(1024, D)).map_blocks(killer, dtype=X.dtype)
     got = cdask.select(Xd, B, **kw)
@@ -271,26 +253,3 @@ def test_kmeans(client, X):
     labels = two.predict(Xd)
     assert isinstance(labels, da.Array)
     np.testing.assert_array_equal(labels.compute(), coresample.assign(X, two.cluster_centers_)[0])
-
-
-def test_kernels_without_dask(X):
-    """The partition kernels driven by a plain loop (what a Spark or Ray driver would do,
-    docs/DISTRIBUTED.md), with the representatives taken from the single-machine call."""
-    from coresample._engine import kernels as Kn
-    from coresample._engine.combine import blocked_total
-    from coresample.dask._select import inverse_inclusion
-
-    ref = coresample.select(X, B, n_clusters=K, max_points_per_center=M, random_state=6, replace=False)
-    reps = X[ref.representatives]
-    edges = [0, 2048, 3072, N]
-    parts = [Kn.assign_partition(X[a:b], a, reps, 2.0, None, N, 1) for a, b in zip(edges[:-1], edges[1:])]
-    summ = [Kn.assign_summary(p, K) for p in parts]
-    phi = blocked_total([s["phi_blocks"] for s in summ])
-    assert phi == ref.inertia
-    spec = dict(lam=1.0, center_losses=None, method="lightweight", a=1.0 * phi / N, sizes=None,
-                phi=phi, U=float(N), seed=6, budget=B)
-    spec["S"] = blocked_total([Kn.mass_blocks(p, spec) for p in parts])
-    top = merge_smallest([Kn.sample_candidates(p, spec) for p in parts], B + 1)
-    np.testing.assert_array_equal(top["rows"][:B], ref.indices)
-    w = inverse_inclusion(top["p"][:B], top["keys"][B])
-    assert w.tobytes() == ref.weights.tobytes()

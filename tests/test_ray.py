@@ -1,5 +1,5 @@
-"""The partition kernels of coresample.dask driven by Ray Data (docs/DISTRIBUTED.md, "Spark
-`mapInArrow` or Ray Data `map_batches`"): the same selection as one machine."""
+"""coresample.ray (docs/DISTRIBUTED.md): select over a Ray Dataset on a local Ray runtime gives
+the single-machine selection bit for bit, for any block layout, with select's own defaults."""
 import numpy as np
 import pytest
 
@@ -7,9 +7,7 @@ ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
 import coresample  # noqa: E402
-from coresample._engine import kernels as Kn  # noqa: E402
-from coresample._engine.combine import blocked_total, merge_smallest  # noqa: E402
-from coresample.dask._select import inverse_inclusion  # noqa: E402
+import coresample.ray as cray  # noqa: E402
 
 # Ray's own deprecation notices must not fail the suite (warnings are errors in pyproject).
 pytestmark = [pytest.mark.ray, pytest.mark.filterwarnings("ignore::DeprecationWarning"),
@@ -22,55 +20,78 @@ N, D, K, B, M = 5000, 8, 6, 60, 24
 def local_ray():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
              configure_logging=False)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
     yield
     ray.shutdown()
 
 
-def test_ray_data_map_batches_gives_the_single_machine_selection(local_ray):
+@pytest.fixture(scope="module")
+def X():
     rng = np.random.default_rng(0)
     centers = rng.normal(scale=4.0, size=(K, D))
-    X = (centers[rng.integers(K, size=N)] + rng.normal(size=(N, D))).astype(np.float32)
-    ref = coresample.select(X, B, n_clusters=K, max_points_per_center=M, random_state=6,
-                            replace=False)
-    reps = X[ref.representatives]  # pass (a), the fit on the gathered subsample, is the driver's
+    return (centers[rng.integers(K, size=N)] + rng.normal(size=(N, D))).astype(np.float32)
 
-    # One Ray block per aligned row range (starts at multiples of 1024), the start row carried.
-    edges = [0, 2048, 3072, N]
-    ds = ray.data.from_items([{"start": a, "X": X[a:b]} for a, b in zip(edges[:-1], edges[1:])],
-                             override_num_blocks=3)
 
-    def pass_b(batch):  # assign to the representatives, per-block cost sums
-        out = []
-        for start, part in zip(batch["start"], batch["X"]):
-            s = Kn.assign_summary(Kn.assign_partition(part, int(start), reps, 2.0, None, N, 1), K)
-            out.append(np.asarray(s["phi_blocks"], dtype=np.float64))
-        return {"start": batch["start"], "phi_blocks": np.array(out, dtype=object)}
+def dataset(X, blocks):
+    return ray.data.from_numpy(X).repartition(blocks)
 
-    rows = sorted(ds.map_batches(pass_b, batch_size=1, batch_format="numpy").take_all(),
-                  key=lambda r: r["start"])
-    phi = blocked_total([r["phi_blocks"] for r in rows])
-    assert phi == ref.inertia
-    spec = dict(lam=1.0, center_losses=None, method="lightweight", a=1.0 * phi / N, sizes=None,
-                phi=phi, U=float(N), seed=6, budget=B)
 
-    def pass_s(batch):  # the partitions' mass block sums, for the normaliser S
-        parts = [Kn.assign_partition(p, int(s), reps, 2.0, None, N, 1)
-                 for s, p in zip(batch["start"], batch["X"])]
-        return {"start": batch["start"],
-                "blocks": np.array([Kn.mass_blocks(p, spec) for p in parts], dtype=object)}
+def assert_same(got, ref, estimate=False):
+    np.testing.assert_array_equal(got.indices, ref.indices)
+    assert got.weights.tobytes() == ref.weights.tobytes()  # bit for bit
+    np.testing.assert_array_equal(got.representatives, ref.representatives)
+    assert got.inertia == ref.inertia
+    assert got.cluster_weights.tobytes() == ref.cluster_weights.tobytes()
+    assert got.total_weight == ref.total_weight
+    assert got.lam == ref.lam and got.n_queries == ref.n_queries
+    if estimate:
+        assert got.estimate == ref.estimate and got.stderr == ref.stderr and got.ci == ref.ci
 
-    rows = sorted(ds.map_batches(pass_s, batch_size=1, batch_format="numpy").take_all(),
-                  key=lambda r: r["start"])
-    spec["S"] = blocked_total([r["blocks"] for r in rows])
 
-    def pass_c(batch):  # exponential keys at global rows, the local budget + 1 smallest
-        cands = []
-        for s, p in zip(batch["start"], batch["X"]):
-            c = Kn.sample_candidates(Kn.assign_partition(p, int(s), reps, 2.0, None, N, 1), spec)
-            cands.append({"keys": c["keys"], "rows": c["rows"], "p": c["p"]})
-        return {"c": np.array(cands, dtype=object)}
+@pytest.mark.parametrize("blocks", [1, 3, 7])
+def test_defaults_give_the_same_selection(local_ray, X, blocks):
+    """Issue 13: only budget, n_clusters and random_state given; select's defaults everywhere."""
+    ref = coresample.select(X, B, n_clusters=K, random_state=2)
+    with pytest.warns(coresample.CopyWarning, match="all-rows fit gathers all 5000 rows"):
+        got = cray.select(dataset(X, blocks), B, n_clusters=K, random_state=2)
+    assert_same(got, ref)
+    assert isinstance(got.labels, cray.RayVector) and "Ray" in repr(got)
+    np.testing.assert_array_equal(got.labels.compute(), ref.labels)
+    np.testing.assert_array_equal(got.probabilities.compute(), ref.probabilities)
 
-    cands = [r["c"] for r in ds.map_batches(pass_c, batch_size=1, batch_format="numpy").take_all()]
-    top = merge_smallest(cands, B + 1)
-    np.testing.assert_array_equal(top["rows"][:B], ref.indices)
-    assert inverse_inclusion(top["p"][:B], top["keys"][B]).tobytes() == ref.weights.tobytes()
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_weights_oracle_and_subsample_fit(local_ray, X, replace):
+    u = np.random.default_rng(1).uniform(0.0, 3.0, size=N)
+    u[::9] = 0.0
+    loss = lambda rows: np.asarray(X[rows, 0], dtype=np.float64) ** 2 + 0.5  # noqa: E731
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=5, replace=replace,
+              sample_weight=u, loss_fn=loss, estimator="difference", lam="auto")
+    ref = coresample.select(X, B, **kw)
+    got = cray.select(dataset(X, 4), B, **kw)
+    assert_same(got, ref, estimate=True)
+    np.testing.assert_array_equal(got.sample_weight.compute(), u)
+
+
+def test_float16_and_list_column(local_ray, X):
+    X16 = X.astype(np.float16)
+    kw = dict(n_clusters=K, random_state=7, replace=False, max_points_per_center=M)
+    assert_same(cray.select(dataset(X16, 2), B, **kw), coresample.select(X16, B, **kw))
+    rows = ray.data.from_items([{"emb": X[i].tolist()} for i in range(1500)])
+    ref = coresample.select(X[:1500].astype(np.float64), 30, **kw)
+    assert_same(cray.select(rows, 30, **kw), ref)
+
+
+def test_errors(local_ray, X):
+    with pytest.raises(TypeError, match="ray.data.Dataset"):
+        cray.select(X, B, n_clusters=K)
+    two = ray.data.from_items([{"a": [1.0, 2.0], "b": 1} for _ in range(10)])
+    with pytest.raises(ValueError, match="select_columns"):
+        cray.select(two, 5, n_clusters=2)
+    with pytest.raises(ValueError, match="budget"):
+        cray.select(dataset(X, 2), N + 1, n_clusters=K, replace=False)
+    bad = X.copy()
+    bad[4321, 2] = np.nan
+    with pytest.raises(ValueError, match="4321"):
+        cray.select(dataset(bad, 3), B, n_clusters=K, max_points_per_center=M, random_state=0)

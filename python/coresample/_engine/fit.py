@@ -2,6 +2,7 @@
 the client with the backend's KMeans, exactly select()'s code path."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, Tuple
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from .._algorithm.options import SelectOptions
 from .._algorithm.select import Backend
 from .._base.source import RowSource
-from .._base.validation import check_finite, check_sample_weight
+from .._base.validation import CopyWarning, check_finite, check_sample_weight
 from .combine import merge_tree
 from .engine import Engine
 from .kernels import subsample_candidates
@@ -72,6 +73,12 @@ def fit_representatives(
             EngineRows(engine), u, subsample=rows  # type: ignore[arg-type]
         )
     else:
+        warnings.warn(
+            f"X: the all-rows fit gathers all {n} rows to the client "
+            f"({n * engine.d * np.dtype(engine.dtype).itemsize / 2**20:.1f} MiB); pass "
+            "max_points_per_center=<int> to fit on a subsample gathered from the partitions",
+            CopyWarning, stacklevel=5,
+        )
         X_all = engine.all_rows()
         check_finite(X_all, "X")
         u_all = check_sample_weight(engine.all_weights(), n) if weighted else None

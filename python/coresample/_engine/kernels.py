@@ -132,10 +132,12 @@ def add_cluster_weights(prior: Arr, part: Dict[str, Any]) -> Arr:
 def masses(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
     """m_e = u_e v_e of the partition's rows, from the whole dataset's totals in `spec`."""
     masses_of = numeric(spec["backend"])[1]
-    losses = spec["center_losses"]  # broadcast arrays may arrive unaligned from the network
+    losses, u = spec["center_losses"], part["u"]
+    # The core refuses unaligned buffers, which arrays moved over the network can be.
     return masses_of(
-        part["cost"], part["labels"], None if losses is None else aligned(losses, np.float64),
-        spec["sizes"].shape[0], spec["lam"], part["u"], spec["method"], spec["a"],
+        aligned(part["cost"], np.float64), aligned(part["labels"], np.int64),
+        None if losses is None else aligned(losses, np.float64), spec["sizes"].shape[0],
+        spec["lam"], None if u is None else aligned(u, np.float64), spec["method"], spec["a"],
         aligned(spec["sizes"], np.float64), spec["phi"], 1,
     )
 

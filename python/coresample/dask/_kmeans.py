@@ -10,6 +10,7 @@ from .._base.validation import check_int, check_n_clusters, check_n_threads, che
 from .._engine import kernels as K
 from .._engine.combine import blocked_total
 from .._engine.fit import EngineRows, EngineWeights, subsample_rows
+from ..core.assign import assign_rows
 from ..core.kmeans import KMeans as CoreKMeans
 from ._engine import DaskEngine
 from ._rows import as_dask_rows
@@ -39,7 +40,7 @@ def lloyd_partition(
 def predict_block(block: Any, centers: Arr, nt: int) -> Arr:
     """Labels of one partition (map_blocks)."""
     X = K.as_rows(block)
-    return K.assign_rows(X, K.aligned(centers, X.dtype), 2.0, None, nt)[0]
+    return assign_rows(X, K.aligned(centers, X.dtype), 2.0, None, nt)[0]
 
 
 class KMeans:

@@ -1,0 +1,195 @@
+"""The engine plan (coresample._engine, docs/ARCHITECTURE.md section 1) without a scheduler:
+LocalEngine runs the same passes and combiners as coresample.dask and coresample.ray, so every
+claim about the plan (the single-machine bits for any partitioning, for either backend) is
+checked here on every CI run, and the adapters' tests only add their scheduling."""
+import inspect
+
+import numpy as np
+import pytest
+
+import coresample
+import coresample.reference as reference
+from coresample._algorithm.options import SelectOptions
+from coresample._engine import kernels as Kn
+from coresample._engine.combine import aligned_chunks, blocked_total, merge_smallest, merge_tree
+from coresample._engine.engine import LocalEngine
+from coresample._engine.fit import subsample_rows
+from coresample._engine.plan import run_select
+from coresample._engine.result import EngineSelection
+from coresample._base.stream import inverse_inclusion
+from coresample.core.select import BACKEND as CORE
+from coresample.reference.select import BACKEND as REFERENCE
+
+N, D, K, B, M = 5000, 8, 6, 60, 24
+CHUNKINGS = [(1000,), (1024,), (3000,), (700, 2300, 1000, 1000), (5000,)]
+
+
+@pytest.fixture(scope="module")
+def X():
+    rng = np.random.default_rng(0)
+    centers = rng.normal(scale=4.0, size=(K, D))
+    return (centers[rng.integers(K, size=N)] + rng.normal(size=(N, D))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def u():
+    w = np.random.default_rng(1).uniform(0.0, 3.0, size=N)
+    w[::9] = 0.0
+    return w
+
+
+def plan_select(impl, X, budget, chunks, **kwargs):
+    """The engine plan on LocalEngine, with select's own argument binding and defaults."""
+    bound = inspect.signature(impl.select).bind(X, budget, **kwargs)
+    bound.apply_defaults()
+    args = dict(bound.arguments)
+    X, u = args.pop("X"), args.pop("sample_weight")
+    args.pop("progress")
+    opts = SelectOptions.resolve(X.shape[0], X.shape[1], **args)
+    engine = LocalEngine(X, u, cover(chunks, X.shape[0]))
+    backend = CORE if impl is coresample else REFERENCE
+    return run_select(engine, backend, opts, EngineSelection, None)
+
+
+def cover(pattern, n):
+    """Chunk sizes repeating `pattern` that add up to exactly n."""
+    sizes, total, i = [], 0, 0
+    while total < n:
+        sizes.append(min(pattern[i % len(pattern)], n - total))
+        total += sizes[-1]
+        i += 1
+    return sizes
+
+
+def assert_same(got, ref, estimate=False):
+    np.testing.assert_array_equal(got.indices, ref.indices)
+    assert got.weights.tobytes() == ref.weights.tobytes()  # bit for bit
+    np.testing.assert_array_equal(got.representatives, ref.representatives)
+    assert got.inertia == ref.inertia
+    assert got.cluster_weights.tobytes() == ref.cluster_weights.tobytes()
+    assert got.total_weight == ref.total_weight
+    assert got.lam == ref.lam and got.n_queries == ref.n_queries
+    for name in ("labels", "cost", "probabilities"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
+    if estimate:
+        assert got.estimate == ref.estimate and got.stderr == ref.stderr and got.ci == ref.ci
+
+
+def loss_of(X):
+    return lambda rows: np.asarray(X[rows, 0], dtype=np.float64) ** 2 + 0.5
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
+def test_defaults_match_select(X, chunks):
+    ref = coresample.select(X, B, n_clusters=K, random_state=3)
+    with pytest.warns(coresample.CopyWarning, match="all-rows fit gathers all 5000 rows"):
+        got = plan_select(coresample, X, B, chunks, n_clusters=K, random_state=3)
+    assert_same(got, ref)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [dict(replace=False), dict(max_points_per_center=M), dict(method="coreset", sample_weight="u"),
+     dict(loss_fn="loss", lam="auto", estimator="difference", sample_weight="u"),
+     dict(loss_fn="loss", replace=False, max_points_per_center=M), dict(z=1.0, lam=0.0),
+     dict(init="k-means||", max_points_per_center=M)],
+    ids=["without", "subsample", "coreset_u", "oracle_u", "oracle_without", "z1_lam0", "kmpar"],
+)
+@pytest.mark.parametrize("chunks", [(1000,), (700, 2300, 1000, 1000)], ids=str)
+def test_options_match_select(X, u, extra, chunks):
+    extra = dict(extra)
+    if extra.get("sample_weight") == "u":
+        extra["sample_weight"] = u
+    if extra.get("loss_fn") == "loss":
+        extra["loss_fn"] = loss_of(X)
+    extra.setdefault("max_points_per_center", 2 * M)  # the all-rows fit: test_defaults_match_select
+    ref = coresample.select(X, B, n_clusters=K, random_state=4, **extra)
+    got = plan_select(coresample, X, B, chunks, n_clusters=K, random_state=4, **extra)
+    assert_same(got, ref, estimate="loss_fn" in extra)
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_reference_backend_through_the_plan(X, u, replace):
+    """The plan is backend-agnostic: on the NumPy backend it gives reference.select's bits."""
+    X64 = X.astype(np.float64)
+    kw = dict(n_clusters=K, random_state=5, replace=replace, sample_weight=u, loss_fn=loss_of(X64),
+              max_points_per_center=M)
+    ref = reference.select(X64, B, **kw)
+    assert_same(plan_select(reference, X64, B, (2048, 1000), **kw), ref, estimate=True)
+
+
+def test_aligned_chunks():
+    assert aligned_chunks((1000, 1000, 3000)) == (1024, 3976)
+    assert aligned_chunks((2100, 2100, 800)) == (2048, 2048, 904)
+    assert aligned_chunks((1024, 1024, 10)) == (1024, 1024, 10)
+    assert aligned_chunks((500, 500, 500)) == (1500,)
+    assert aligned_chunks((5000,)) == (5000,)
+
+
+def test_merge_tree_is_exact():
+    rng = np.random.default_rng(3)
+    keys = rng.exponential(size=400).round(2)  # ties on the key: the row breaks them
+    rows = rng.permutation(400)
+    cands = [{"keys": keys[i::13], "rows": rows[i::13], "n_positive": 31} for i in range(13)]
+    want = merge_smallest(cands, 50)
+    engine = LocalEngine(np.zeros((1, 1)), None, [1])
+    got = merge_tree(engine, cands, 50, fan_in=2)
+    np.testing.assert_array_equal(got["rows"], want["rows"])
+    order = np.lexsort((rows, keys))[:50]
+    np.testing.assert_array_equal(got["rows"], rows[order])
+    assert got["n_positive"] == 13 * 31
+
+
+def test_subsample_rows_match_kmeans(X):
+    engine = LocalEngine(X, None, [1024, 1024, 2048, 904])
+    rows = subsample_rows(engine, K * M, 11)
+    np.testing.assert_array_equal(rows, coresample.KMeans(K)._subsample(N, K * M, 11, 0))
+
+
+def test_kernels_driven_by_hand(X):
+    """The partition kernels driven by a plain loop (what any driver does), with the
+    representatives taken from the single-machine call."""
+    ref = coresample.select(X, B, n_clusters=K, max_points_per_center=M, random_state=6,
+                            replace=False)
+    reps = X[ref.representatives]
+    edges = [0, 2048, 3072, N]
+    parts = [Kn.assign_partition(X[a:b], a, reps, 2.0, None, N, 1)
+             for a, b in zip(edges[:-1], edges[1:])]
+    summ = [Kn.assign_summary(p, K) for p in parts]
+    phi = blocked_total([s["phi_blocks"] for s in summ])
+    assert phi == ref.inertia
+    sizes = np.sum([s["counts"] for s in summ], axis=0)
+    spec = dict(lam=1.0, center_losses=None, method="lightweight", a=1.0 * phi / N, sizes=sizes,
+                phi=phi, U=float(N), seed=6, budget=B, backend="core")
+    spec["S"] = blocked_total([Kn.mass_blocks(p, spec) for p in parts])
+    top = merge_smallest([Kn.sample_candidates(p, spec) for p in parts], B + 1)
+    np.testing.assert_array_equal(top["rows"][:B], ref.indices)
+    assert inverse_inclusion(top["p"][:B], top["keys"][B]).tobytes() == ref.weights.tobytes()
+
+
+def test_masses_are_the_backends_formula(X, u):
+    """The kernels' masses are the backend's (the formula exists once per backend): the core's
+    and the reference's agree with p = m / S from `sensitivities` on every method."""
+    sel = coresample.select(X, B, n_clusters=K, random_state=1, sample_weight=u)
+    sizes = sel.cluster_weights
+    for center_losses, method in [(None, "lightweight"), (None, "coreset"), (np.arange(K) + 0.5, "lightweight")]:
+        p = coresample.sensitivities(sel.cost, sel.labels, center_losses, 0.7, u, method=method,
+                                     n_clusters=K)
+        phi = float(u @ sel.cost)
+        a = 0.7 * sel.inertia / sel.total_weight
+        part = {"cost": sel.cost, "labels": sel.labels, "u": u}
+        for name in ("core", "reference"):
+            spec = dict(lam=0.7, center_losses=center_losses, method=method, a=a, sizes=sizes,
+                        phi=sel.inertia if method == "coreset" else phi, backend=name)
+            m = Kn.masses(part, spec)
+            np.testing.assert_allclose(m / m.sum(), p, rtol=1e-12, err_msg=(name, method))
+
+
+def test_engine_entry_points_share_select_signature():
+    """coresample.dask.select and coresample.ray.select are bound to select's one signature."""
+    want = inspect.signature(coresample.select)
+    for module in ("coresample.dask", "coresample.ray"):
+        pkg = pytest.importorskip(module.split(".")[1])
+        assert pkg is not None
+        engine = __import__(module, fromlist=["select"])
+        assert inspect.signature(engine.select) == want, module
