@@ -35,6 +35,11 @@ CASES = [
     ("int dtype", lambda m: select(m, GOOD.astype(np.int64)), TypeError, r"X must have dtype float32 or float64"),
     ("object dtype", lambda m: select(m, GOOD.astype(object)), TypeError, r"X must have dtype"),
     ("complex", lambda m: select(m, GOOD.astype(complex)), TypeError, r"X must have dtype"),
+    # Lists follow the no-silent-copy rule (issue 13, item 6): integers are refused with the
+    # conversion to write, ragged rows name X; float lists convert with a CopyWarning (below).
+    ("int list", lambda m: select(m, GOOD.astype(np.int64).tolist()), TypeError, r"X must have dtype float32 or float64, got a list of int64; convert it with np\.asarray\(X, dtype=np\.float32\)"),
+    ("ragged list", lambda m: select(m, [[0.0, 1.0], [2.0]]), ValueError, r"X could not be converted to an array"),
+    ("init ragged list", lambda m: m.KMeans(2, init=[[0.0, 1.0, 2.0], [1.0]]).fit(GOOD), ValueError, r"init could not be converted to an array"),
     ("1-D", lambda m: select(m, GOOD[:, 0]), ValueError, r"X must be 2-D"),
     ("3-D", lambda m: select(m, GOOD[None]), ValueError, r"X must be 2-D"),
     ("empty rows", lambda m: select(m, np.empty((0, 3))), ValueError, r"X is empty"),
@@ -105,6 +110,30 @@ def test_non_contiguous_input_is_copied_with_warning(impl):
     X = np.asfortranarray(GOOD)
     with pytest.warns(coresample.CopyWarning, match="X is not C-contiguous"):
         labels, _ = impl.assign(X, GOOD[:3])
+    np.testing.assert_array_equal(labels, impl.assign(GOOD, GOOD[:3])[0])
+
+
+LIST_CALLS = {
+    "select": lambda m, X: m.select(X, 5, n_clusters=3, random_state=0).indices,
+    "KMeans.fit": lambda m, X: m.KMeans(3, random_state=0).fit(X).labels_,
+    "assign": lambda m, X: m.assign(X, GOOD[:3])[0],
+}
+
+
+@pytest.mark.parametrize("kind", [list, tuple])
+@pytest.mark.parametrize("call", list(LIST_CALLS), ids=list(LIST_CALLS))
+def test_list_input_is_converted_with_warning(impl, call, kind):
+    # issue 13, item 6: a list of lists was converted silently, unlike float16 and strided input.
+    X = kind(kind(row) for row in GOOD.tolist())
+    with pytest.warns(coresample.CopyWarning, match=rf"X is a {kind.__name__}: copied into a "
+                      r"float64 array .* pass np\.asarray\(X, dtype=np\.float32\)"):
+        got = LIST_CALLS[call](impl, X)
+    np.testing.assert_array_equal(got, LIST_CALLS[call](impl, GOOD))
+
+
+def test_list_centers_are_converted_with_warning(impl):
+    with pytest.warns(coresample.CopyWarning, match=r"centers is a list"):
+        labels, _ = impl.assign(GOOD, GOOD[:3].tolist())
     np.testing.assert_array_equal(labels, impl.assign(GOOD, GOOD[:3])[0])
 
 

@@ -31,15 +31,27 @@ def check_array_top(X: Any, name: str = "X") -> "tuple[np.ndarray, float]":
 
     C-contiguous float32 and float64 arrays (memmaps included) pass through without a copy.
     Non-contiguous float arrays and float16 are copied with a CopyWarning; other dtypes raise.
+    A list or tuple (of rows) is converted with np.asarray and a CopyWarning that names the
+    conversion, like the other copies (issue 13): a float-valued sequence becomes the float64 (or
+    float32) array NumPy makes of it, and a sequence of integers is refused, as integer arrays
+    are. A warning rather than an error because a sequence cannot be used in place anyway (there
+    is no copy to avoid, only a dtype to choose) and scikit-learn's estimators accept lists.
+    Other array-likes (a memoryview, a CPU torch tensor) go through np.asarray, which views them.
     """
+    # "list" or "tuple" for a Python sequence of rows, None for anything else.
+    sequence = type(X).__name__ if isinstance(X, (list, tuple)) else None
     if not isinstance(X, np.ndarray):
-        X = np.asarray(X)
+        try:
+            X = np.asarray(X)
+        except (TypeError, ValueError) as exc:  # ragged rows: "inhomogeneous shape"
+            raise ValueError(f"{name} could not be converted to an array: {exc}") from None
         if X.dtype.kind in "iu" and X.size == 0:
             X = X.astype(np.float64)
     if X.dtype.kind != "f" or X.dtype.itemsize > 8:
+        how = f"np.asarray({name}, dtype=np.float32)" if sequence else f"{name}.astype(np.float32)"
+        what = f"a {sequence} of " if sequence else ""
         raise TypeError(
-            f"{name} must have dtype float32 or float64, got {X.dtype}; "
-            f"convert it with {name}.astype(np.float32)"
+            f"{name} must have dtype float32 or float64, got {what}{X.dtype}; convert it with {how}"
         )
     if X.ndim != 2:
         hint = (
@@ -53,6 +65,14 @@ def check_array_top(X: Any, name: str = "X") -> "tuple[np.ndarray, float]":
         raise ValueError(
             f"{name} is empty: shape {X.shape}; need at least one row and one column (found 0 "
             f"{what} (shape={X.shape}) while a minimum of 1 is required)"
+        )
+    if sequence:
+        warnings.warn(
+            f"{name} is a {sequence}: copied into a {X.dtype} array ({X.nbytes / 2**20:.1f} MiB) by "
+            f"np.asarray({name}); pass np.asarray({name}, dtype=np.float32) (or np.float64) to "
+            "choose the dtype yourself",
+            CopyWarning,
+            stacklevel=3,
         )
     if X.dtype == np.float16:
         warnings.warn(f"{name} is float16: copied to float32", CopyWarning, stacklevel=3)
