@@ -76,6 +76,54 @@ def test_weighted_total_is_unbiased(rounds):
     assert abs(totals.mean() - true_loss.sum()) < 5 * se
 
 
+@pytest.mark.parametrize("rounds", [1, 2])
+def test_n_queries_counts_array_scores_like_a_scorer(impl, rounds):
+    # issue 13, item 6: n_queries was 0 for array scores while each round's Selection counted
+    # its queries. Array scores and a scorer returning the same losses make the same selection,
+    # and count the same rows: every round's queries plus the earlier rows of the estimate.
+    asked = []
+
+    def scorer_scores(idx, w):
+        def scorer(indices):
+            asked.append(indices.size)
+            return LOSS[indices]
+        return scorer
+
+    kw = dict(n_clusters=12, rounds=rounds, random_state=5)
+    arr = impl.select_adaptive(X_BLOBS, 300, score_fn=array_scores, **kw)
+    fn = impl.select_adaptive(X_BLOBS, 300, score_fn=scorer_scores, **kw)
+    np.testing.assert_array_equal(arr.indices, fn.indices)
+    expected = sum(s.n_queries for s in arr.selections) + int((arr.round < rounds).sum())
+    assert arr.n_queries == expected == fn.n_queries == sum(asked) > 0
+    assert arr.n_queries >= arr.selections[-1].n_queries > 0
+
+
+def test_reprs_are_short(impl):
+    # repr() of a result shows counts and the estimate, never the (n_samples-long) arrays.
+    sel = impl.select_adaptive(X_BLOBS, 300, n_clusters=12, score_fn=array_scores, rounds=2,
+                               random_state=5)
+    text = repr(sel)
+    assert text == (
+        f"AdaptiveSelection(budget=300, rounds=2, warm_start=60, n_score_calls=2, "
+        f"n_queries={sel.n_queries}, estimate={sel.estimate:.6g} +- {sel.stderr:.3g})"
+    )
+    one = impl.select(X_BLOBS, 100, n_clusters=12, loss_fn=lambda i: LOSS[i], random_state=0)
+    for r in (repr(one), repr(sel.selections[0])):
+        assert r.startswith("Selection(budget=") and "n_queries=" in r
+        assert len(r) < 160 and "array" not in r and "\n" not in r
+
+
+def test_dask_selection_repr_is_short():
+    pytest.importorskip("dask")
+    import dataclasses
+
+    from coresample.dask import DaskSelection
+
+    one = coresample.select(X_BLOBS, 100, n_clusters=12, loss_fn=lambda i: LOSS[i], random_state=0)
+    fields = {f.name: getattr(one, f.name) for f in dataclasses.fields(one)}
+    assert repr(DaskSelection(**fields)) == "Dask" + repr(one)
+
+
 def test_estimate_matches_last_scores():
     sel = coresample.select_adaptive(X_BLOBS, 400, n_clusters=12, score_fn=array_scores,
                                      random_state=2)

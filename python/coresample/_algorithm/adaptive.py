@@ -52,7 +52,11 @@ class AdaptiveSelection:
     n_score_calls : int
         Calls of score_fn.
     n_queries : int
-        Rows whose loss the library asked a callable score_fn's scorer for (0 for array scores).
+        Rows whose loss the library looked up in the scores, over all rounds: each round's
+        `Selection.n_queries` (its representatives and sampled rows, each distinct row once), plus
+        the earlier rounds' rows, looked up in the last round's scores for the estimate. Counted
+        the same way whether score_fn returns an array (rows read from it) or a callable (rows it
+        was asked about), so it is the number of model inferences a callable scorer costs.
     estimate, stderr : float
         Estimated mean loss over the dataset under the last round's scores, and its standard
         error (the earlier rounds' rows enter exactly).
@@ -67,6 +71,15 @@ class AdaptiveSelection:
     estimate: float
     stderr: float
 
+    def __repr__(self) -> str:
+        # Short, like Selection's: counts and the estimate, never the arrays.
+        return (
+            f"AdaptiveSelection(budget={len(self.indices)}, rounds={len(self.selections)}, "
+            f"warm_start={int(np.count_nonzero(self.round == 0))}, "
+            f"n_score_calls={self.n_score_calls}, n_queries={self.n_queries}, "
+            f"estimate={self.estimate:.6g} +- {self.stderr:.3g})"
+        )
+
 
 def _round_budgets(budget: int, warm_start: float, rounds: int) -> List[int]:
     warm = int(round(warm_start * budget))
@@ -77,7 +90,8 @@ def _round_budgets(budget: int, warm_start: float, rounds: int) -> List[int]:
 
 
 class _Oracle:
-    """The losses of one round's scores, asked row by row and counted."""
+    """The losses of one round's scores, looked up row by row; `queries` counts the rows looked
+    up, for array scores as for a callable scorer (issue 13: array scores counted 0)."""
 
     def __init__(self, scores: Any, n: int):
         self.fn: Optional[Callable[[Arr], Any]] = None
@@ -88,11 +102,11 @@ class _Oracle:
         else:
             self.values = check_losses(scores, n, "score_fn's result")
 
-    def __call__(self, rows: Arr) -> Arr:
+    def __call__(self, indices: Arr) -> Arr:
+        self.queries += indices.shape[0]
         if self.values is not None:
-            return self.values[rows]
-        self.queries += rows.shape[0]
-        return check_losses(self.fn(rows), rows.shape[0], "score_fn's scorer")
+            return self.values[indices]
+        return check_losses(self.fn(indices), indices.shape[0], "score_fn's scorer")
 
 
 def run_select_adaptive(
