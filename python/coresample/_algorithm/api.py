@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, Sequence, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,3 +35,24 @@ def bind(prototype: F, run: Callable[..., Any], module: str, doc: Optional[str] 
     if doc is not None:
         entry.__doc__ = doc
     return entry  # type: ignore[return-value]
+
+
+def parameters_of(
+    source: Callable[..., Any], *, returns: Any, drop: Sequence[str] = (),
+    insert: Sequence[inspect.Parameter] = (), after: Optional[str] = None,
+) -> Callable[[F], F]:
+    """Give the decorated prototype `source`'s parameters (less `drop`, plus `insert` placed
+    after the parameter `after`) and the return annotation `returns`: a signature derived from
+    another instead of copied (`regression.fit` takes `sample_rows`'s, `select_adaptive` most
+    of `select`'s)."""
+
+    def decorate(prototype: F) -> F:
+        params = [p for p in inspect.signature(source).parameters.values() if p.name not in drop]
+        at = len(params) if after is None else [p.name for p in params].index(after) + 1
+        params[at:at] = list(insert)
+        prototype.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            params, return_annotation=returns
+        )
+        return prototype
+
+    return decorate

@@ -10,6 +10,7 @@ the raw arguments.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from inspect import Parameter
 from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
@@ -20,6 +21,7 @@ from .._base.validation import (
     MAX_DRAWS, check_choice, check_float, check_int, check_n_clusters, check_n_threads, check_z,
 )
 from .adaptive import AdaptiveSelection
+from .api import parameters_of
 from .sensitivity import METHODS
 
 ESTIMATORS = ("plain", "difference")
@@ -250,27 +252,16 @@ def select(
     """
 
 
-def select_adaptive(
-    X: np.ndarray,
-    budget: int,
-    *,
-    n_clusters: int,
-    score_fn: Callable[[np.ndarray, np.ndarray], Any],
-    warm_start: float = 0.2,
-    rounds: int = 1,
-    z: float = 2.0,
-    lam: Union[float, str] = 1.0,
-    sample_weight: Optional[np.ndarray] = None,
-    method: str = "lightweight",
-    estimator: str = "plain",
-    init: Any = "auto",
-    max_iter: int = 20,
-    tol: float = 1e-4,
-    max_points_per_center: Union[int, str, None] = "auto",
-    random_state: Any = None,
-    n_threads: Optional[int] = None,
-    progress: Any = None,
-) -> AdaptiveSelection:
+@parameters_of(
+    select, returns="AdaptiveSelection", drop=("loss_fn", "replace"), after="n_clusters",
+    insert=[
+        Parameter("score_fn", Parameter.KEYWORD_ONLY,
+                  annotation="Callable[[np.ndarray, np.ndarray], Any]"),
+        Parameter("warm_start", Parameter.KEYWORD_ONLY, default=0.2, annotation="float"),
+        Parameter("rounds", Parameter.KEYWORD_ONLY, default=1, annotation="int"),
+    ],
+)
+def select_adaptive(*args: Any, **kwargs: Any) -> AdaptiveSelection:
     """Choose `budget` distinct rows in rounds: uniform first, then by the user's model's losses.
 
     The protocol of the paper's classification experiments (Axiotis et al., ICML 2024):

@@ -31,6 +31,7 @@ from typing import Any, Callable, Optional, Tuple, Union
 import numpy as np
 
 from .._base.random import SKETCH, seed_from_random_state
+from .api import parameters_of
 from .._base.validation import (
     CopyWarning, check_array, check_choice, check_float, check_int, check_n_clusters,
     check_n_threads, check_sample_size, check_vector, max_draws,
@@ -786,26 +787,8 @@ def solve(
     return _solve(A, b, indices, weights, rcond)
 
 
-def fit(
-    A: np.ndarray,
-    b: np.ndarray,
-    budget: int,
-    *,
-    method: str = "cluster",
-    replace: bool = True,
-    include_representatives: bool = True,
-    n_clusters: int = DEFAULT_N_CLUSTERS,
-    include_target: bool = True,
-    scaling: str = "whiten",
-    max_points_per_center: Union[int, str, None] = "auto",
-    pilot_residuals: PilotResiduals = None,
-    lam: Optional[float] = None,
-    sketch: str = "countsketch",
-    sketch_size: Optional[int] = None,
-    jl_dim: Optional[int] = None,
-    random_state: Any = None,
-    n_threads: Optional[int] = None,
-) -> RegressionFit:
+@parameters_of(sample_rows, returns="RegressionFit")
+def fit(*args: Any, **kwargs: Any) -> RegressionFit:
     """Approximate least squares: `sample_rows`, then `solve` on the weighted sample.
 
     Parameters are those of `sample_rows`.

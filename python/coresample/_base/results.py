@@ -88,10 +88,10 @@ class Selection:
         sum_c |C_c| l(r_c) + sum_i w_i (l_i - l(r_{c(i)})). self_normalized: Hajek's ratio form
         (see `estimate`), usually tighter without replacement.
         """
-        u = None if self.sample_weight is None else self.sample_weight[self.indices]
+        u = self._sample_u()
         control, control_total = None, 0.0
         if representative_losses is not None:
-            if self.labels.shape[0] == 0:
+            if self.representatives.shape[0] == 0:
                 raise ValueError(
                     "representative_losses needs a clustering, and this selection has none "
                     "(a baseline without clusters); use the plain estimator"
@@ -101,13 +101,21 @@ class Selection:
                 raise ValueError(
                     f"representative_losses must have shape {self.representatives.shape}, got {rep.shape}"
                 )
-            control = rep[self.labels[self.indices]]
+            control = rep[self._sample_labels()]
             control_total = float(self.cluster_weights @ rep)
         return estimate(
             losses, self.weights, self.total_weight, replace=self.replace, sample_weight=u,
             control=control, control_total=control_total, confidence=confidence,
             self_normalized=self_normalized,
         )
+
+    def _sample_labels(self) -> np.ndarray:
+        """The clusters of the sampled rows (an engine's Selection keeps them: its labels are lazy)."""
+        return self.labels[self.indices]
+
+    def _sample_u(self) -> Optional[np.ndarray]:
+        """The sample weights of the sampled rows, None when unweighted."""
+        return None if self.sample_weight is None else self.sample_weight[self.indices]
 
     @property
     def all_indices(self) -> np.ndarray:

@@ -3,7 +3,7 @@ the client with the backend's KMeans, exactly select()'s code path."""
 from __future__ import annotations
 
 import warnings
-from typing import Any, Tuple
+from typing import Tuple
 
 import numpy as np
 

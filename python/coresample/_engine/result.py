@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 
 from .._base.results import Selection
-from .._base.estimate import Estimate, estimate
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,29 +27,11 @@ class EngineSelection(Selection):
     sample_labels: Optional[np.ndarray] = None
     sample_u: Optional[np.ndarray] = None
 
-    def estimate_from(
-        self,
-        losses: Any,
-        *,
-        representative_losses: Any = None,
-        confidence: float = 0.95,
-        self_normalized: bool = False,
-    ) -> Estimate:
-        """As `Selection.estimate_from`, from the sampled rows' labels and weights kept here."""
-        control, control_total = None, 0.0
-        if representative_losses is not None:
-            rep = np.asarray(representative_losses, dtype=np.float64)
-            if rep.shape != self.representatives.shape:
-                raise ValueError(
-                    f"representative_losses must have shape {self.representatives.shape}, got {rep.shape}"
-                )
-            control = rep[self.sample_labels]
-            control_total = float(self.cluster_weights @ rep)
-        return estimate(
-            losses, self.weights, self.total_weight, replace=self.replace,
-            sample_weight=self.sample_u, control=control, control_total=control_total,
-            confidence=confidence, self_normalized=self_normalized,
-        )
+    def _sample_labels(self) -> np.ndarray:
+        return self.sample_labels
+
+    def _sample_u(self) -> Optional[np.ndarray]:
+        return self.sample_u
 
     #: prefix of the repr: the engine's name
     engine_name = ""

@@ -1,13 +1,13 @@
 """Pure NumPy counterpart of `coresample.assign`: nearest center and cost, in float64."""
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from functools import partial
+from typing import Tuple
 
 import numpy as np
 
-from .._base.validation import (
-    check_array_top, check_centers, check_cost_scale, check_magnitude, check_n_threads, check_z,
-)
+from .._algorithm import functions
+from .._algorithm.api import bind
 
 _ROWS = 4096  # rows per chunk: bounds the (rows x k) distance block
 
@@ -38,15 +38,12 @@ def cost_from_d2(d2: np.ndarray, z: float) -> np.ndarray:
     return d2 if z == 2.0 else np.sqrt(d2) ** z
 
 
-def assign(
-    X: np.ndarray, centers: np.ndarray, z: float = 2.0, *, n_threads: Optional[int] = None
-) -> Tuple[np.ndarray, np.ndarray]:
-    """Pure NumPy counterpart of `coresample.assign` (computes in float64; n_threads is ignored)."""
-    X, top = check_array_top(X)
-    centers = check_centers(centers, X)
-    top = max(top, float(np.abs(centers).max(initial=0.0)))
-    check_magnitude(top, X.dtype, X.shape[0], X.shape[1], "X and centers")  # both tiny: underflow
-    check_cost_scale(top, X.shape[0], X.shape[1], check_z(z), None)
-    z = check_z(z)
-    check_n_threads(n_threads)
-    return nearest(X, centers, z)
+def _step(X: np.ndarray, centers: np.ndarray, z: float, u: None, nt: int):
+    labels, cost = nearest(X, centers, z)
+    return labels, cost, 0.0
+
+
+assign = bind(
+    functions.assign, partial(functions.run_assign, _step), __name__,
+    doc="Pure NumPy counterpart of `coresample.assign` (computes in float64; n_threads is ignored).",
+)

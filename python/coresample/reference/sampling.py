@@ -1,11 +1,12 @@
 """Pure NumPy counterpart of `coresample.sample`: inverse-CDF draws and exponential keys (section 9)."""
 from __future__ import annotations
 
-
-from typing import Any, Optional, Tuple
+from typing import Any, Tuple
 
 import numpy as np
 
+from .._algorithm import functions
+from .._algorithm.api import bind
 from .._base.random import SAMPLE_WITH_REPLACEMENT, SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
 from .._base.validation import check_n_threads, check_probabilities, check_sample_size
 from .._base import stream as _rng
@@ -48,15 +49,9 @@ def without_replacement(
     return rows.astype(np.int64), inverse_inclusion(p[rows], tau)
 
 
-def sample(
-    p: np.ndarray,
-    size: int,
-    *,
-    replace: bool = True,
-    random_state: Any = None,
-    n_threads: Optional[int] = None,
+def _run_sample(
+    *, p: Any, size: Any, replace: Any, random_state: Any, n_threads: Any
 ) -> Tuple[np.ndarray, np.ndarray]:
-    """Pure NumPy counterpart of `coresample.sample`: the same indices for the same seed."""
     p = check_probabilities(p)
     size = check_sample_size(size, p, bool(replace))
     check_n_threads(n_threads)
@@ -64,3 +59,9 @@ def sample(
     if replace:
         return with_replacement(p, size, seed)
     return without_replacement(p, size, seed)
+
+
+sample = bind(
+    functions.sample, _run_sample, __name__,
+    doc="Pure NumPy counterpart of `coresample.sample`: the same indices for the same seed.",
+)

@@ -1,13 +1,15 @@
 """Pure NumPy counterpart of `coresample.kmeans_plusplus` (greedy k-means++, section 5)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from functools import partial
+from typing import Optional
 
 import numpy as np
 
+from .._algorithm import functions
+from .._algorithm.api import bind
 from .._base.progress import current as current_callback
 
-from .._algorithm.kmeans import check_plusplus_args
 from .._base.random import SEEDING
 from .._base import stream as _rng
 from .._base.blocks import blocked_sum, search
@@ -49,18 +51,11 @@ def plusplus_indices(
     return indices
 
 
-def kmeans_plusplus(
-    X: np.ndarray,
-    n_clusters: int,
-    *,
-    z: float = 2.0,
-    sample_weight: Optional[np.ndarray] = None,
-    random_state: Any = None,
-    n_local_trials: Optional[int] = None,
-    n_threads: Optional[int] = None,
-) -> np.ndarray:
-    """Pure NumPy counterpart of `coresample.kmeans_plusplus` (n_threads is ignored)."""
-    X, k, z, u, seed, L, _ = check_plusplus_args(
-        X, n_clusters, z, sample_weight, random_state, n_local_trials, n_threads
-    )
+def _step(X: np.ndarray, u: Optional[np.ndarray], k: int, z: float, seed: int, L: int, nt: int):
     return plusplus_indices(X, np.ones(X.shape[0]) if u is None else u, k, z, seed, L)
+
+
+kmeans_plusplus = bind(
+    functions.kmeans_plusplus, partial(functions.run_kmeans_plusplus, _step), __name__,
+    doc="Pure NumPy counterpart of `coresample.kmeans_plusplus` (n_threads is ignored).",
+)

@@ -1,28 +1,21 @@
 """Pure NumPy counterpart of `coresample.sensitivities` (section 8)."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional
 
 import numpy as np
 
-from .._algorithm.sensitivity import check_sensitivity_args
+from .._algorithm import functions
+from .._algorithm.api import bind
 from .._base.blocks import blocked_sum
 
 
-def sensitivities(
-    cost: np.ndarray,
-    labels: np.ndarray,
-    center_losses: Optional[np.ndarray] = None,
-    lam: float = 1.0,
-    sample_weight: Optional[np.ndarray] = None,
-    *,
-    method: str = "lightweight",
-    n_clusters: Optional[int] = None,
+def probabilities(
+    cost: np.ndarray, labels: np.ndarray, center_losses: Optional[np.ndarray], k: int, lam: float,
+    u: Optional[np.ndarray], method: str,
 ) -> np.ndarray:
-    """Pure NumPy counterpart of `coresample.sensitivities`."""
-    cost, labels, center_losses, lam, u, method, k = check_sensitivity_args(
-        cost, labels, center_losses, lam, sample_weight, method, n_clusters
-    )
+    """p on validated input (section 8)."""
     w = np.ones(cost.shape[0]) if u is None else u
     U = blocked_sum(w)
     phi = blocked_sum(w * cost)
@@ -32,6 +25,14 @@ def sensitivities(
     m = sensitivity_masses(cost, labels, center_losses, k, lam, u, method, lam * phi / U, sizes, phi)
     S = blocked_sum(m)
     return m / S if S > 0 else w / U
+
+
+
+
+sensitivities = bind(
+    functions.sensitivities, partial(functions.run_sensitivities, probabilities), __name__,
+    doc="Pure NumPy counterpart of `coresample.sensitivities`.",
+)
 
 
 def sensitivity_masses(

@@ -1,11 +1,12 @@
 """Pure NumPy counterpart of `coresample.snap_to_rows` (section 7)."""
 from __future__ import annotations
 
-from typing import Optional
+from functools import partial
 
 import numpy as np
 
-from .._base.validation import check_array, check_centers, check_labels, check_n_threads
+from .._algorithm import functions
+from .._algorithm.api import bind
 from .assign import squared_distances
 
 
@@ -24,12 +25,8 @@ def snap(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return reps
 
 
-def snap_to_rows(
-    X: np.ndarray, centers: np.ndarray, labels: np.ndarray, *, n_threads: Optional[int] = None
-) -> np.ndarray:
-    """Pure NumPy counterpart of `coresample.snap_to_rows` (n_threads is ignored)."""
-    X = check_array(X)
-    centers = check_centers(centers, X)
-    labels = check_labels(labels, X.shape[0], centers.shape[0])
-    check_n_threads(n_threads)
-    return snap(X, centers, labels)
+snap_to_rows = bind(
+    functions.snap_to_rows,
+    partial(functions.run_snap_to_rows, lambda X, centers, labels, nt: snap(X, centers, labels)),
+    __name__, doc="Pure NumPy counterpart of `coresample.snap_to_rows` (n_threads is ignored).",
+)
