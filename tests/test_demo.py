@@ -30,7 +30,7 @@ def test_docstring_examples():
     import importlib
 
     # Where the docstrings are written: select's and regression's signatures live in _algorithm.
-    for name in ["_algorithm.functions", "core.kmeans", "_algorithm.options",
+    for name in ["_algorithm.functions", "_algorithm.baselines", "core.kmeans", "_algorithm.options",
                  "_algorithm.regression", "_base.estimate", "_base.hoelder", "_base.source"]:
         result = doctest.testmod(importlib.import_module(f"coresample.{name}"))
         assert result.failed == 0 and result.attempted > 0, name

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Optional, Sequence, TypeVar
+from typing import Any, Callable, Dict, Optional, Sequence, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,14 +40,20 @@ def bind(prototype: F, run: Callable[..., Any], module: str, doc: Optional[str] 
 def parameters_of(
     source: Callable[..., Any], *, returns: Any, drop: Sequence[str] = (),
     insert: Sequence[inspect.Parameter] = (), after: Optional[str] = None,
+    changes: Optional[Dict[str, Dict[str, Any]]] = None,
 ) -> Callable[[F], F]:
     """Give the decorated prototype `source`'s parameters (less `drop`, plus `insert` placed
-    after the parameter `after`) and the return annotation `returns`: a signature derived from
-    another instead of copied (`regression.fit` takes `sample_rows`'s, `select_adaptive` most
-    of `select`'s)."""
+    after the parameter `after`, `changes` applied: name -> Parameter.replace keywords) and the
+    return annotation `returns`:
+    a signature derived from another instead of copied (`regression.fit` takes `sample_rows`'s,
+    `regression.row_probabilities` most of them, `select_adaptive` most of `select`'s)."""
+    changed = changes or {}
 
     def decorate(prototype: F) -> F:
-        params = [p for p in inspect.signature(source).parameters.values() if p.name not in drop]
+        params = [
+            p.replace(**changed[p.name]) if p.name in changed else p
+            for p in inspect.signature(source).parameters.values() if p.name not in drop
+        ]
         at = len(params) if after is None else [p.name for p in params].index(after) + 1
         params[at:at] = list(insert)
         prototype.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

@@ -573,112 +573,6 @@ def _solve(A: Any, b: Any, indices: Any, weights: Any, rcond: Any) -> Arr:
 # bind to their backend (api.bind), so the 17 keywords are written once.
 
 
-def row_probabilities(
-    A: np.ndarray,
-    b: Optional[np.ndarray] = None,
-    *,
-    method: str = "cluster",
-    n_clusters: int = DEFAULT_N_CLUSTERS,
-    include_target: bool = True,
-    scaling: str = "whiten",
-    max_points_per_center: Union[int, str, None] = "auto",
-    pilot_residuals: PilotResiduals = None,
-    lam: Optional[float] = None,
-    sketch: str = "countsketch",
-    sketch_size: Optional[int] = None,
-    jl_dim: Optional[int] = None,
-    random_state: Any = None,
-    n_threads: Optional[int] = None,
-) -> np.ndarray:
-    """Sampling probabilities over the rows of a least-squares problem min ||A x - b||^2.
-
-    Methods:
-
-    - ``"cluster"``: cluster the rows y_e of [A, b] (or of A) with `coresample.select`
-      (k-means++ and Lloyd, each center snapped to its nearest row, the representative) and
-      take its sensitivities. Without a pilot, the lightweight-coreset distribution
-      p_e ~ Phi / n + cost(e), cost(e) = ||y_e - y_rep(e)||^2: half uniform, half by distance to
-      the representative. With a pilot coefficient vector x0 the bound of DESIGN.md section 1:
-      p_e ~ r_c(e)^2 + lam cost(e), r_c = a_c . x0 - b_c the pilot's residual at the
-      representative (see Notes).
-    - ``"leverage"``: p ~ the exact leverage scores (`leverage_scores`).
-    - ``"approx_leverage"``: p ~ sketched leverage scores (`approximate_leverage_scores`).
-    - ``"uniform"``: p = 1/n.
-
-    Parameters
-    ----------
-    A : ndarray of shape (n_samples, n_features), float64 or float32
-        Design matrix. float32 is converted to float64 (a copy, with a `CopyWarning`).
-    b : ndarray of shape (n_samples,), default=None
-        Targets; needed by include_target and by a pilot, ignored by the other methods.
-    method : {"cluster", "leverage", "approx_leverage", "uniform"}, default="cluster"
-    n_clusters : int, default=8
-        k for "cluster" (8 was best or tied among 1, 8, d, 2d and 4d on the two datasets of
-        experiments/regression.py).
-    include_target : bool, default=True
-        Cluster the rows of [A, b] rather than of A (ignored when b is None).
-    scaling : {"whiten", "standardize", "none"}, default="whiten"
-        Coordinates of the clustering. "whiten": y_e = W^T z_e with W W^T = (Z^T Z)^+, so that
-        ||y_e||^2 is the leverage of row e of Z = [A, b] and distances are Mahalanobis distances
-        (one Gram matrix, O(n d^2)). "standardize": each column centred and divided by its
-        standard deviation (O(n d)). "none": raw columns. On diamonds, standardised clustering
-        had 4-21x the mean excess residual of whitened clustering at s = 200-5000 rows; on movies
-        and cps1988 0.9-1.4x (experiments/out/regression.md).
-    max_points_per_center : int, None or "auto", default="auto"
-        For "cluster": passed to `coresample.select` (fit the centers on a uniform subsample of
-        n_clusters * max_points_per_center rows, then one exact assignment pass; "auto" fits on
-        all rows below n k d = 1e10). 48 made the whole fit 3.4-5.7x faster on diamonds, movies
-        and cps1988 at about the same accuracy (experiments/out/regression.md).
-    pilot_residuals : None, "fit", ndarray of shape (n_features,) or callable, default=None
-        None: no pilot (lightweight distribution). "fit": x0 = the least-squares fit on the k
-        representatives weighted by their cluster sizes (needs n_clusters >= n_features). An
-        array: your pilot coefficients x0. A callable: f(rows) -> your pilot model's residuals at
-        those rows (called once, with the k representatives); then `lam` is required.
-    lam : float, default=None
-        Weight of the cost in the pilot bound. None (with "fit" or an array) takes L^2, the
-        squared Lipschitz constant of the pilot's residual in the clustering coordinates (Notes).
-        Refused without a pilot, where p does not depend on it.
-    sketch : {"countsketch", "gaussian"}, default="countsketch"
-        For "approx_leverage".
-    sketch_size : int, default=None
-        For "approx_leverage": rows of the sketch; None takes min(n_samples, 20 * n_features).
-    jl_dim : int, default=None
-        For "approx_leverage": width of the Johnson-Lindenstrauss projection (None: exact norms).
-    random_state : None, int or numpy Generator, default=None
-        One seed drives the clustering and the sketch (separate streams).
-    n_threads : int, default=None
-        Threads of the clustering; None uses all cores. The result does not depend on it.
-
-    Returns
-    -------
-    p : ndarray of shape (n_samples,), float64, summing to 1.
-
-    Notes
-    -----
-    The pilot bound. Write z_e = [a_e, b_e] and w = (x0, -1), so the pilot's residual is
-    r_e = z_e . w. In the clustering coordinates y_e = T(z_e) (T affine), Cauchy-Schwarz gives
-    |r_e - r_c| <= L ||y_e - y_c|| with L = ||w|| for "none", ||std * w|| for "standardize" and
-    ||Z w|| (the pilot's residual norm on all rows, from the Gram matrix) for "whiten"; hence
-    r_e^2 <= 2 (r_c^2 + L^2 cost(e)), the Hoelder bound of DESIGN.md section 1 with lam = L^2
-    (the factor 2 does not change p). With include_target=False the b part of r_e - r_c is not
-    bounded by the cost, and the same formula (with w = x0) is a heuristic, not a bound. The
-    bound holds at x0 only; the solve then moves away from x0. Measured on two datasets the pilot
-    helped on one and hurt on the other, so it is off by default. Note also that with a linear
-    pilot its exact residuals on all rows cost O(n d), less than the clustering.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from coresample import regression
-    >>> rng = np.random.default_rng(0)
-    >>> A = rng.normal(size=(1000, 3)); b = A @ [1.0, 2.0, 3.0] + rng.normal(size=1000)
-    >>> p = regression.row_probabilities(A, b, random_state=0)
-    >>> p.shape, bool(abs(p.sum() - 1) < 1e-12), bool(p.min() > 0)
-    ((1000,), True, True)
-    """
-
-
-
 def sample_rows(
     A: np.ndarray,
     b: np.ndarray,
@@ -785,6 +679,100 @@ def solve(
     [1.0, 2.0]
     """
     return _solve(A, b, indices, weights, rcond)
+
+
+@parameters_of(
+    sample_rows, returns="np.ndarray", drop=("budget", "replace", "include_representatives"),
+    changes={"b": dict(default=None, annotation="Optional[np.ndarray]")},
+)
+def row_probabilities(*args: Any, **kwargs: Any) -> np.ndarray:
+    """Sampling probabilities over the rows of a least-squares problem min ||A x - b||^2.
+
+    Methods:
+
+    - ``"cluster"``: cluster the rows y_e of [A, b] (or of A) with `coresample.select`
+      (k-means++ and Lloyd, each center snapped to its nearest row, the representative) and
+      take its sensitivities. Without a pilot, the lightweight-coreset distribution
+      p_e ~ Phi / n + cost(e), cost(e) = ||y_e - y_rep(e)||^2: half uniform, half by distance to
+      the representative. With a pilot coefficient vector x0 the bound of DESIGN.md section 1:
+      p_e ~ r_c(e)^2 + lam cost(e), r_c = a_c . x0 - b_c the pilot's residual at the
+      representative (see Notes).
+    - ``"leverage"``: p ~ the exact leverage scores (`leverage_scores`).
+    - ``"approx_leverage"``: p ~ sketched leverage scores (`approximate_leverage_scores`).
+    - ``"uniform"``: p = 1/n.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_samples, n_features), float64 or float32
+        Design matrix. float32 is converted to float64 (a copy, with a `CopyWarning`).
+    b : ndarray of shape (n_samples,), default=None
+        Targets; needed by include_target and by a pilot, ignored by the other methods.
+    method : {"cluster", "leverage", "approx_leverage", "uniform"}, default="cluster"
+    n_clusters : int, default=8
+        k for "cluster" (8 was best or tied among 1, 8, d, 2d and 4d on the two datasets of
+        experiments/regression.py).
+    include_target : bool, default=True
+        Cluster the rows of [A, b] rather than of A (ignored when b is None).
+    scaling : {"whiten", "standardize", "none"}, default="whiten"
+        Coordinates of the clustering. "whiten": y_e = W^T z_e with W W^T = (Z^T Z)^+, so that
+        ||y_e||^2 is the leverage of row e of Z = [A, b] and distances are Mahalanobis distances
+        (one Gram matrix, O(n d^2)). "standardize": each column centred and divided by its
+        standard deviation (O(n d)). "none": raw columns. On diamonds, standardised clustering
+        had 4-21x the mean excess residual of whitened clustering at s = 200-5000 rows; on movies
+        and cps1988 0.9-1.4x (experiments/out/regression.md).
+    max_points_per_center : int, None or "auto", default="auto"
+        For "cluster": passed to `coresample.select` (fit the centers on a uniform subsample of
+        n_clusters * max_points_per_center rows, then one exact assignment pass; "auto" fits on
+        all rows below n k d = 1e10). 48 made the whole fit 3.4-5.7x faster on diamonds, movies
+        and cps1988 at about the same accuracy (experiments/out/regression.md).
+    pilot_residuals : None, "fit", ndarray of shape (n_features,) or callable, default=None
+        None: no pilot (lightweight distribution). "fit": x0 = the least-squares fit on the k
+        representatives weighted by their cluster sizes (needs n_clusters >= n_features). An
+        array: your pilot coefficients x0. A callable: f(rows) -> your pilot model's residuals at
+        those rows (called once, with the k representatives); then `lam` is required.
+    lam : float, default=None
+        Weight of the cost in the pilot bound. None (with "fit" or an array) takes L^2, the
+        squared Lipschitz constant of the pilot's residual in the clustering coordinates (Notes).
+        Refused without a pilot, where p does not depend on it.
+    sketch : {"countsketch", "gaussian"}, default="countsketch"
+        For "approx_leverage".
+    sketch_size : int, default=None
+        For "approx_leverage": rows of the sketch; None takes min(n_samples, 20 * n_features).
+    jl_dim : int, default=None
+        For "approx_leverage": width of the Johnson-Lindenstrauss projection (None: exact norms).
+    random_state : None, int or numpy Generator, default=None
+        One seed drives the clustering and the sketch (separate streams).
+    n_threads : int, default=None
+        Threads of the clustering; None uses all cores. The result does not depend on it.
+
+    Returns
+    -------
+    p : ndarray of shape (n_samples,), float64, summing to 1.
+
+    Notes
+    -----
+    The pilot bound. Write z_e = [a_e, b_e] and w = (x0, -1), so the pilot's residual is
+    r_e = z_e . w. In the clustering coordinates y_e = T(z_e) (T affine), Cauchy-Schwarz gives
+    |r_e - r_c| <= L ||y_e - y_c|| with L = ||w|| for "none", ||std * w|| for "standardize" and
+    ||Z w|| (the pilot's residual norm on all rows, from the Gram matrix) for "whiten"; hence
+    r_e^2 <= 2 (r_c^2 + L^2 cost(e)), the Hoelder bound of DESIGN.md section 1 with lam = L^2
+    (the factor 2 does not change p). With include_target=False the b part of r_e - r_c is not
+    bounded by the cost, and the same formula (with w = x0) is a heuristic, not a bound. The
+    bound holds at x0 only; the solve then moves away from x0. Measured on two datasets the pilot
+    helped on one and hurt on the other, so it is off by default. Note also that with a linear
+    pilot its exact residuals on all rows cost O(n d), less than the clustering.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from coresample import regression
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.normal(size=(1000, 3)); b = A @ [1.0, 2.0, 3.0] + rng.normal(size=1000)
+    >>> p = regression.row_probabilities(A, b, random_state=0)
+    >>> p.shape, bool(abs(p.sum() - 1) < 1e-12), bool(p.min() > 0)
+    ((1000,), True, True)
+    """
+
 
 
 @parameters_of(sample_rows, returns="RegressionFit")

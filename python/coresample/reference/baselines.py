@@ -2,14 +2,16 @@
 seed."""
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from functools import partial
+from typing import Any
 
 import numpy as np
 
+from .._algorithm import baselines as _plan
+from .._algorithm.api import bind
 from .._algorithm.baselines import (
     INITIAL_CHUNK, check_k_center_args, check_proba, check_uncertainty_args,
-    check_uncertainty_method, check_uniform_args, k_center_selection, uncertainty_selection,
-    uniform_selection,
+    check_uncertainty_method, k_center_selection, uncertainty_selection,
 )
 from .._base.random import seed_from_random_state
 from .._base.results import Selection
@@ -18,39 +20,19 @@ from .assign import nearest
 from .sampling import with_replacement, without_replacement
 
 
-def uniform(
-    n_or_X: Union[int, np.ndarray],
-    budget: int,
-    *,
-    replace: bool = False,
-    sample_weight: Optional[np.ndarray] = None,
-    random_state: Any = None,
-    n_threads: Optional[int] = None,
+def _draw(p: np.ndarray, size: int, seed: int, replace: bool, nt: int):
+    return (with_replacement if replace else without_replacement)(p, size, seed)
+
+
+uniform = bind(
+    _plan.uniform, partial(_plan.run_uniform, _draw), __name__,
+    doc="Pure NumPy counterpart of `coresample.baselines.uniform` (n_threads is ignored).",
+)
+
+
+def _k_center_greedy(
+    *, X: Any, budget: Any, initial: Any, random_state: Any, n_threads: Any
 ) -> Selection:
-    """Pure NumPy counterpart of `coresample.baselines.uniform` (n_threads is ignored)."""
-    replace = bool(replace)
-    n, budget, u = check_uniform_args(n_or_X, budget, replace, sample_weight)
-    check_n_threads(n_threads)
-    seed = seed_from_random_state(random_state)
-    p = np.ones(n) if u is None else u
-    draw = with_replacement if replace else without_replacement
-    indices, sampler_weights = draw(p, budget, seed)
-    return uniform_selection(indices, sampler_weights, n_or_X, n, u, replace)
-
-
-def k_center_greedy(
-    X: np.ndarray,
-    budget: int,
-    *,
-    initial: Optional[np.ndarray] = None,
-    random_state: Any = None,
-    n_threads: Optional[int] = None,
-) -> Selection:
-    """Pure NumPy counterpart of `coresample.baselines.k_center_greedy`.
-
-    Distances are exact float64 differences (`reference.assign`), so rounding differs from the
-    core's; the chosen rows are the same except on near-ties of distance. n_threads is ignored.
-    """
     X, budget, initial = check_k_center_args(X, budget, initial)
     check_n_threads(n_threads)
     seed = seed_from_random_state(random_state)
@@ -80,6 +62,16 @@ def k_center_greedy(
         add(np.array([np.argmax(np.where(taken, -np.inf, cost))]))
     indices = np.array(centers[n_initial:], dtype=np.int64)
     return k_center_selection(X, indices, initial, labels, cost)
+
+
+k_center_greedy = bind(
+    _plan.k_center_greedy, _k_center_greedy, __name__,
+    doc="""Pure NumPy counterpart of `coresample.baselines.k_center_greedy`.
+
+    Distances are exact float64 differences (`reference.assign`), so rounding differs from the
+    core's; the chosen rows are the same except on near-ties of distance. n_threads is ignored.
+    """,
+)
 
 
 def uncertainty_scores(proba: np.ndarray, method: str = "entropy") -> np.ndarray:
