@@ -1,6 +1,6 @@
 """What `coresample.baselines` and `coresample.reference.baselines` share: argument checks, the
 uniform sampler's weights and the Selection of each baseline, written once so the two cannot
-drift apart (as `_algorithm.py` does for select). Pure NumPy; never calls the C++ core.
+drift apart (as `_algorithm/select.py` does for select). Pure NumPy; never calls the C++ core.
 """
 from __future__ import annotations
 

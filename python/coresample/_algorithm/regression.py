@@ -16,7 +16,7 @@ for every x, and solve the weighted least-squares problem on the subset (DESIGN.
 The linear algebra (leverage, sketches, whitening, the weighted solve) is one NumPy
 implementation shared with `coresample.reference.regression`; the two modules differ only in the
 clustering, the sensitivities and the sampler they call (the C++ core here, the NumPy twin there),
-so for the same seed they draw the same rows (docs/ARCHITECTURE.md, section 9).
+so for the same seed they draw the same rows (docs/ARCHITECTURE.md, section 1).
 
 This module is that shared implementation and the public signatures (prototypes, `api.bind`);
 `coresample.regression` and `coresample.reference.regression` bind them to their backend.

@@ -65,7 +65,7 @@ _GOLDEN = 0x9E3779B97F4A7C15
 
 
 def _mix64(z: int) -> int:
-    """SplitMix64's finaliser (cpp/rng.h, reference/_rng.py)."""
+    """SplitMix64's finaliser (cpp/rng.h, _base/stream.py)."""
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
     return z ^ (z >> 31)

@@ -29,7 +29,7 @@ def aligned_chunks(chunks: Sequence[int]) -> Tuple[int, ...]:
 
 def blocked_total(block_totals: Sequence[Arr]) -> float:
     """blocked_sum of the whole array from its partitions' block totals (in partition order):
-    the block totals added in order from 0.0, as cpp/blocks.h and reference/_blocks.py do."""
+    the block totals added in order from 0.0, as cpp/blocks.h and _base/blocks.py do."""
     totals = np.concatenate([np.asarray(t, dtype=np.float64) for t in block_totals])
     if totals.size == 0:
         return 0.0

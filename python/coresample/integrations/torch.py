@@ -40,7 +40,7 @@ from ..core.sampling import sample
 __all__ = ["SelectionSampler", "WeightedDataset", "EPOCH_SAMPLE", "EPOCH_SHUFFLE"]
 
 # The seed of epoch e's draw is derive_seed(seed, EPOCH_SAMPLE, e) and the seed of its shuffle
-# derive_seed(seed, EPOCH_SHUFFLE, e) (streams 7 and 8 of coresample/_random.py's table).
+# derive_seed(seed, EPOCH_SHUFFLE, e) (streams 7 and 8 of coresample/_base/random.py's table).
 
 
 def _distributed_default(num_replicas: Optional[int], rank: Optional[int]) -> Tuple[int, int]:
