@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -254,6 +255,25 @@ def test_version_flag_prints_the_version_and_exits_0(capsys):
     proc = _subprocess(["--version"])  # python3 -m coresample --version
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"coresample {coresample.__version__}\n"
+
+
+def test_progress_is_one_line_format_starting_at_once(data, tmp_path, capsys):
+    # issue 13, item 6: phase messages and tqdm bars were two formats, and the clustering showed
+    # nothing until a bar appeared. Now every stderr line is "[coresample  ELAPSEDs] what", and
+    # the library's first report of each step is a line of its own.
+    out = tmp_path / "sel.npz"
+    rc, stdout, stderr = _run(_select(data["root"] / "emb.npy", out), capsys)
+    assert rc == 0 and stdout.startswith("selected")
+    prefix = r"\[coresample +\d+\.\d\ds\] "
+    lines = stderr.splitlines()
+    assert lines and all(re.match(prefix, line) for line in lines), stderr
+    texts = [re.sub(prefix, "", line) for line in lines]
+    start = texts.index(f"cluster + sample: k={K}, budget={B}, z=2.0, threads=all ...")
+    assert texts[start + 1] == f"k-means++ 1/{K}"  # the first report, shown when it arrives
+    assert "lloyd 1/20" in texts and texts[-1] == "write: done in " + texts[-1].split(" in ")[1]
+    # -q: nothing on stderr at all
+    rc, _, stderr = _run(_select(data["root"] / "emb.npy", out, "--quiet"), capsys)
+    assert rc == 0 and stderr == ""
 
 
 def test_end_to_end_subprocess(data, tmp_path):

@@ -1,4 +1,6 @@
 """progress= on select and select_adaptive: phases, stopping, threads, the stderr fallback."""
+import io
+import re
 import sys
 import threading
 
@@ -7,6 +9,7 @@ import pytest
 
 import coresample
 from conftest import blobs
+from coresample._base.progress import LineReporter
 
 X, _ = blobs(3000, 5, 8, seed=4)
 LOSS = np.abs(X[:, 0]) + 1.0
@@ -71,13 +74,120 @@ def test_threads_report_to_their_own_callbacks():
         assert totals == {8 + t}, "a thread saw the other thread's k-means++"
 
 
+LINE = r"\[coresample +\d+\.\d\ds\] "  # LineReporter's prefix: elapsed seconds
+
+
 def test_true_without_tqdm_writes_lines_to_stderr(monkeypatch, capfd):
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails
     coresample.select(X, 50, n_clusters=8, random_state=0, progress=True)
     out, err = capfd.readouterr()
     assert out == ""
-    assert "coresample: k-means++ 1/8" in err and "coresample: lloyd 1/20" in err
-    assert "coresample: sample 1/1" in err
+    lines = err.splitlines()
+    assert lines and all(re.match(LINE, line) for line in lines), err  # one format (issue 13)
+    texts = [re.sub(LINE, "", line) for line in lines]
+    assert texts[0] == "k-means++ 1/8"  # the first report, at once
+    assert "lloyd 1/20" in texts and texts[-1] == "sample 1/1"
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+class Stream(io.StringIO):
+    def __init__(self, tty=False):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+def test_line_reporter_first_report_at_once_then_rate_limited():
+    # issue 13, item 6: one format, and the first report of a phase is written when it arrives.
+    # A fake clock: the interval logic is tested without timing anything.
+    clock, stream = FakeClock(), Stream()
+    rep = LineReporter(stream, clock=clock, interval=0.5)
+    rep("k-means++", 1, 100)
+    assert stream.getvalue() == "[coresample    0.00s] k-means++ 1/100\n"
+    clock.now += 0.2
+    rep("k-means++", 2, 100)  # within the interval: held back
+    clock.now += 0.1
+    rep("k-means++", 3, 100)
+    assert stream.getvalue().count("\n") == 1
+    clock.now += 0.3
+    rep("k-means++", 4, 100)  # 0.6 s after the last line
+    clock.now += 0.1
+    rep("k-means++", 5, 100)
+    rep("lloyd", 1, 20)  # a new phase: the last count of the old one first, then at once
+    rep("lloyd", 20, 20)  # done == total: at once
+    rep.message("note: something")
+    with rep.phase("write", "out.npz") as info:
+        clock.now += 1.25
+        info["done"] = "3 arrays"
+    assert stream.getvalue().splitlines() == [
+        "[coresample    0.00s] k-means++ 1/100",
+        "[coresample    0.60s] k-means++ 4/100",
+        "[coresample    0.70s] k-means++ 5/100",
+        "[coresample    0.70s] lloyd 1/20",
+        "[coresample    0.70s] lloyd 20/20",
+        "[coresample    0.70s] note: something",
+        "[coresample    0.70s] write: out.npz ...",
+        "[coresample    1.95s] write: done in 1.25 s, 3 arrays",
+    ]
+
+
+def test_line_reporter_close_writes_the_pending_count_and_resets():
+    clock, stream = FakeClock(), Stream()
+    rep = LineReporter(stream, clock=clock)
+    rep("assign", 0, 10)
+    rep("assign", 5, 10)
+    rep.close()  # the end of a call: its last count shows
+    rep("assign", 0, 10)  # the next call's first report is a new phase: at once
+    assert stream.getvalue().splitlines() == [
+        "[coresample    0.00s] assign 0/10", "[coresample    0.00s] assign 5/10",
+        "[coresample    0.00s] assign 0/10",
+    ]
+
+
+def test_line_reporter_rewrites_one_line_on_a_terminal():
+    clock, stream = FakeClock(), Stream(tty=True)
+    rep = LineReporter(stream, clock=clock)
+    rep("lloyd", 1, 20)
+    clock.now += 1.0
+    rep("lloyd", 2, 20)
+    rep.message("done")
+    assert stream.getvalue() == (
+        "\r[coresample    0.00s] lloyd 1/20\r[coresample    1.00s] lloyd 2/20\n"
+        "[coresample    1.00s] done\n"
+    )
+
+
+def test_line_reporter_iterate_and_quiet():
+    stream = Stream()
+    rep = LineReporter(stream, clock=FakeClock())
+    assert list(rep.iterate(iter("abc"), 3, "read parquet", "row group")) == ["a", "b", "c"]
+    assert stream.getvalue().splitlines() == [
+        "[coresample    0.00s] read parquet 0/3", "[coresample    0.00s] read parquet 3/3",
+    ]
+    quiet = Stream()
+    rep = LineReporter(quiet, quiet=True)
+    rep("lloyd", 1, 2)
+    rep.message("x")
+    with rep.phase("load"):
+        pass
+    assert list(rep.iterate([1, 2], 2, "read")) == [1, 2] and quiet.getvalue() == ""
+
+
+def test_line_reporter_as_the_progress_callback(capfd):
+    stream = Stream()
+    coresample.select(X, 50, n_clusters=8, random_state=0, progress=LineReporter(stream))
+    texts = [re.sub(LINE, "", line) for line in stream.getvalue().splitlines()]
+    assert texts[0] == "k-means++ 1/8" and "k-means++ 7/8" in texts and texts[-1] == "sample 1/1"
+    assert capfd.readouterr() == ("", "")
 
 
 def test_silent_by_default(capfd):

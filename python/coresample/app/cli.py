@@ -59,7 +59,10 @@ output --out:
                   the schema metadata key "coresample" holds the JSON above plus the
                   representatives.
 
-stdout gets one summary line (or a JSON object with --json); progress goes to stderr.
+stdout gets one summary line (or a JSON object with --json); progress goes to stderr, one line
+format for everything, "[coresample  ELAPSEDs] what": the phases (load, cluster + sample, write),
+the library's steps inside them (k-means++ centers, lloyd iterations, assign, sample; each step's
+first report at once, then at most twice a second, rewriting one line on a terminal) and notes.
 exit codes: 0 ok, 1 input/data error, 2 bad arguments, 130 interrupted.
 """
 
@@ -293,7 +296,7 @@ def _run_info(args: argparse.Namespace) -> int:
         ("numpy", info["numpy"]),
         ("python", f"{info['python']} on {info['platform']}"),
         ("pyarrow", info["pyarrow"] or "not installed (parquet input/output unavailable)"),
-        ("tqdm", info["tqdm"] or "not installed (progress as phase messages)"),
+        ("tqdm", info["tqdm"] or "not installed (progress=True in Python writes lines)"),
     ]
     for name, value in lines:
         print(f"{name + ':':16s}{value}")
@@ -330,9 +333,9 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
     import coresample
 
+    from .._base.progress import LineReporter
     from .io import (
         InputError,
-        Progress,
         load_embeddings,
         load_losses,
         selection_metadata,
@@ -340,7 +343,9 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         write_parquet,
     )
 
-    progress = Progress(quiet=args.quiet)
+    # One line format on stderr for the command's phases, the library's reports (k-means++,
+    # lloyd, assign, ...) and notes; the first report of each phase shows at once (issue 13).
+    progress = LineReporter(quiet=args.quiet)
     try:
         if out_ext in (".parquet", ".pq"):
             from .io import _need_pyarrow
@@ -377,7 +382,7 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
                 random_state=args.seed,
                 n_threads=args.threads,
                 max_points_per_center=args.points_per_center,
-                progress=not progress.quiet,  # per-phase bars (k-means++, lloyd, ...) on stderr
+                progress=None if progress.quiet else progress,
             )
         params = {
             "input": args.emb,
