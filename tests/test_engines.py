@@ -184,12 +184,3 @@ def test_masses_are_the_backends_formula(X, u):
             m = Kn.masses(part, spec)
             np.testing.assert_allclose(m / m.sum(), p, rtol=1e-12, err_msg=(name, method))
 
-
-def test_engine_entry_points_share_select_signature():
-    """coresample.dask.select and coresample.ray.select are bound to select's one signature."""
-    want = inspect.signature(coresample.select)
-    for module in ("coresample.dask", "coresample.ray"):
-        pkg = pytest.importorskip(module.split(".")[1])
-        assert pkg is not None
-        engine = __import__(module, fromlist=["select"])
-        assert inspect.signature(engine.select) == want, module
