@@ -68,9 +68,9 @@ def check_array_top(X: Any, name: str = "X") -> "tuple[np.ndarray, float]":
         )
     if sequence:
         warnings.warn(
-            f"{name} is a {sequence}: copied into a {X.dtype} array ({X.nbytes / 2**20:.1f} MiB) by "
-            f"np.asarray({name}); pass np.asarray({name}, dtype=np.float32) (or np.float64) to "
-            "choose the dtype yourself",
+            f"{name} is a {sequence}: copied into a {X.dtype} array ({X.nbytes / 2**20:.1f} MiB) "
+            f"by np.asarray({name}); pass np.asarray({name}, dtype=np.float32) (or np.float64) "
+            "to choose the dtype yourself",
             CopyWarning,
             stacklevel=3,
         )
