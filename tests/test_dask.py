@@ -23,8 +23,12 @@ CHUNKINGS = [1000, 1024, 3000, (700, 2300, 1000, 1000), (5000,)]
 
 @pytest.fixture(scope="module")
 def client():
+    # No fixed port (issue 13, item 5): the dashboard off, and the scheduler's HTTP server (which
+    # distributed starts even without a dashboard, by default on 8787) on a free port of the
+    # loopback; the scheduler and worker ports are free ports too.
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         silence_logs=40,
     )
     c = Client(cluster)
