@@ -75,7 +75,7 @@ def test_inputs_give_the_library_selection(data, tmp_path, capsys, source, extra
         np.testing.assert_array_equal(f["cluster_weights"], ref.cluster_weights)
         assert "probabilities" not in f.files and "estimate" not in f.files
         meta = json.loads(str(f["metadata"]))
-    assert meta["n_samples"] == N and meta["params"]["seed"] == SEED
+    assert meta["n_samples"] == N and meta["params"]["random_state"] == SEED
     # stdout holds the one summary line and nothing else
     assert stdout.count("\n") == 1 and stdout.startswith(f"selected {B} rows")
 
@@ -328,7 +328,7 @@ def test_subsample_fit_reads_shards_and_float16_in_blocks(data, tmp_path, capsys
     with np.load(out) as f:
         np.testing.assert_array_equal(f["indices"], expected.indices)
         np.testing.assert_array_equal(f["weights"], expected.weights)
-        assert json.loads(str(f["metadata"]))["params"]["points_per_center"] == 3
+        assert json.loads(str(f["metadata"]))["params"]["max_points_per_center"] == 3
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "many"])

@@ -223,3 +223,14 @@ def test_reference_select_reports_clustering_loops():
     coresample.reference.select(X, 50, n_clusters=8, random_state=0,
                                 progress=lambda *a: log.append(a))
     assert {"k-means++", "lloyd", "assign", "sample"} <= set(phases(log))
+
+
+@pytest.mark.parametrize("impl", [coresample, coresample.reference], ids=["core", "reference"])
+def test_kmeans_parallel_rounds_report(impl):
+    """k-means|| seeding runs in Python: each round reports, so a long seeding is not silent."""
+    X = np.random.default_rng(0).normal(size=(3000, 4))
+    seen = []
+    impl.select(X, 20, n_clusters=20, init="k-means||", random_state=0,
+                progress=lambda *a: seen.append(a))
+    rounds = [a for a in seen if a[0] == "k-means||"]
+    assert rounds[:2] == [("k-means||", 1, 5), ("k-means||", 2, 5)]

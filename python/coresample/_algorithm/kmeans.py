@@ -15,6 +15,7 @@ import numpy as np
 
 from .._base import stream as _rng
 from .._base.blocks import blocked_sum
+from .._base.progress import current as current_progress
 from .._base.progress import reporting
 from .._base.random import KMEANS_PARALLEL, seed_from_random_state
 from .._base.source import take_rows
@@ -278,9 +279,12 @@ class KMeansBase:
         _, cost, _ = self._assign(X, X[chosen], z, None, nt)
         owner = np.zeros(n, dtype=np.int64)
         ell = KMEANS_PARALLEL_OVERSAMPLING * k
+        report = current_progress()  # the rounds are Python: they report here, not from C++
         for r in range(4 * KMEANS_PARALLEL_ROUNDS):
             if r >= KMEANS_PARALLEL_ROUNDS and len(chosen) >= k:
                 break
+            if report is not None:
+                report("k-means||", r + 1, max(KMEANS_PARALLEL_ROUNDS, r + 1))
             D = w * cost
             psi = blocked_sum(D)
             if not psi > 0:

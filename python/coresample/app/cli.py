@@ -365,42 +365,25 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
             def loss_fn(rows: np.ndarray) -> np.ndarray:
                 return np.asarray(losses[rows], dtype=np.float64)
 
+        # select's keyword arguments from the command line, named once for the call and the file.
+        options = dict(
+            n_clusters=args.clusters, z=args.z, lam=args.lam, replace=args.replace,
+            method=args.method, estimator=args.estimator, random_state=args.seed,
+            n_threads=args.threads, max_points_per_center=args.points_per_center,
+        )
         detail = (
             f"k={args.clusters}, budget={args.budget}, z={args.z}, threads={args.threads or 'all'}"
         )
         with progress.phase("cluster + sample", detail), _copy_notes(progress):
             sel = coresample.select(
-                X,
-                args.budget,
-                n_clusters=args.clusters,
-                z=args.z,
-                lam=args.lam,
-                loss_fn=loss_fn,
-                replace=args.replace,
-                method=args.method,
-                estimator=args.estimator,
-                random_state=args.seed,
-                n_threads=args.threads,
-                max_points_per_center=args.points_per_center,
-                progress=None if progress.quiet else progress,
+                X, args.budget, loss_fn=loss_fn, progress=None if progress.quiet else progress,
+                **options,
             )
-        params = {
-            "input": args.emb,
-            "key": args.key,
-            "column": args.column,
-            "loss_file": args.loss_file,
-            "budget": args.budget,
-            "n_clusters": args.clusters,
-            "z": args.z,
-            "lam": args.lam,
-            "replace": args.replace,
-            "method": args.method,
-            "estimator": args.estimator,
-            "seed": args.seed,
-            "threads": args.threads,
-            "points_per_center": args.points_per_center,
-            "version": coresample.__version__,
-        }
+        # The metadata records the arguments select ran with, under select's own names.
+        params = dict(
+            input=args.emb, key=args.key, column=args.column, loss_file=args.loss_file,
+            budget=args.budget, **options, version=coresample.__version__,
+        )
         meta = selection_metadata(sel, X.shape[0], X.shape[1], params)
         # Written under a temporary name and renamed, so that an error or Ctrl-C never leaves a
         # truncated file under the requested name.

@@ -1,78 +1,23 @@
-"""Readers, writers and progress reporting for the `coresample` command line.
+"""Readers and writers for the `coresample` command line.
 
-numpy is the only hard dependency: pyarrow (parquet) and tqdm (progress bars) are imported
-lazily, and a missing one gives an `InputError` that says what to install. Nothing here writes
-to stdout; progress goes to stderr.
+numpy is the only hard dependency: pyarrow (parquet) is imported lazily, and a missing one gives
+an `InputError` that says what to install. Nothing here writes to stdout; progress goes to stderr
+through `_base.progress.LineReporter`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-import time
-from contextlib import contextmanager
-from typing import Any, Dict, Iterable, Iterator, List, Optional, TextIO
+from typing import Any, Dict, List, Optional
 
 import numpy as np
+
+from .._base.progress import LineReporter
 
 
 class InputError(Exception):
     """A problem with the user's files or data: the CLI prints it on one line and exits 1."""
-
-
-# ---------------------------------------------------------------------------------------------
-# progress
-
-
-class Progress:
-    """Phase messages with elapsed times on stderr, and tqdm bars for loops when tqdm is installed.
-
-    Parameters
-    ----------
-    quiet : bool
-        Print nothing at all.
-    stream : text file, default=sys.stderr
-        Where messages go (never stdout: stdout carries the summary only).
-    """
-
-    def __init__(self, quiet: bool = False, stream: Optional[TextIO] = None) -> None:
-        self.quiet = quiet
-        self.stream = stream if stream is not None else sys.stderr
-        self._t0 = time.perf_counter()
-        try:
-            import tqdm
-
-            self._tqdm: Any = tqdm.tqdm
-        except ImportError:
-            self._tqdm = None
-
-    def message(self, text: str) -> None:
-        if not self.quiet:
-            print(
-                f"[coresample {time.perf_counter() - self._t0:7.2f}s] {text}",
-                file=self.stream,
-                flush=True,
-            )
-
-    @contextmanager
-    def phase(self, name: str, detail: str = "") -> Iterator[Dict[str, str]]:
-        """Announce a phase, then its end with the time it took; yields a dict whose "done" entry
-        the caller may set to a closing detail."""
-        info: Dict[str, str] = {"done": ""}
-        self.message(f"{name}: {detail} ..." if detail else f"{name} ...")
-        t = time.perf_counter()
-        yield info
-        end = f", {info['done']}" if info["done"] else ""
-        self.message(f"{name}: done in {time.perf_counter() - t:.2f} s{end}")
-
-    def iterate(
-        self, items: Iterable[Any], total: int, desc: str, unit: str = "it"
-    ) -> Iterable[Any]:
-        """A tqdm bar over `items` on stderr when tqdm is installed and not quiet; else `items`."""
-        if self.quiet or self._tqdm is None or total <= 1:
-            return items
-        return self._tqdm(items, total=total, desc=desc, unit=unit, file=self.stream, leave=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,7 +102,7 @@ def _load_shards(folder: str) -> Any:
     return Shards(shards)
 
 
-def _load_parquet(path: str, column: Optional[str], progress: Progress) -> np.ndarray:
+def _load_parquet(path: str, column: Optional[str], progress: LineReporter) -> np.ndarray:
     pa = _need_pyarrow("reading parquet")
     import pyarrow.parquet as pq
 
@@ -235,7 +180,7 @@ def load_embeddings(
     *,
     key: Optional[str] = None,
     column: Optional[str] = None,
-    progress: Optional[Progress] = None,
+    progress: Optional[LineReporter] = None,
 ) -> np.ndarray:
     """Read an embedding matrix for `coresample select`.
 
@@ -251,7 +196,7 @@ def load_embeddings(
         Array name inside a `.npz` archive with several arrays.
     column : str, default=None
         Embedding column of a parquet file; by default its only list column.
-    progress : Progress, default=None
+    progress : LineReporter, default=None
         Where to report progress.
 
     Returns
@@ -264,7 +209,7 @@ def load_embeddings(
     InputError
         Missing or unreadable files, unsupported formats, wrong shapes or dtypes.
     """
-    progress = progress or Progress(quiet=True)
+    progress = progress or LineReporter(quiet=True)
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file or directory")
     if os.path.isdir(path):
