@@ -218,7 +218,7 @@ def _run_select(
 
     # 4. Sensitivities and the sample.
     p = backend.sensitivities(cost, labels, rep_losses, lam, u, method=opts.method, n_clusters=k)
-    check_sample_size_p(opts, p)
+    check_sample_size(opts.budget, p, opts.replace, "budget")  # replace=False: rows with p > 0
     report("sample", 0, 1)
     indices, weights = backend.sample(p, opts.budget, opts.seed, opts.replace, nt)
     report("sample", 1, 1)
@@ -237,7 +237,3 @@ def _run_select(
         report("oracle", 2, 2)
     return selection
 
-
-def check_sample_size_p(opts: SelectOptions, p: Arr) -> None:
-    """Without replacement the budget must not exceed the rows with p > 0."""
-    check_sample_size(opts.budget, p, opts.replace, "budget")
