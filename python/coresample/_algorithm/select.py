@@ -24,6 +24,7 @@ from .._base.validation import (
 from .options import SelectOptions
 
 Arr = np.ndarray
+Report = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,15 @@ class Oracle:
 
 
 def representative_losses(
-    oracle: Optional[Oracle], reps: Arr, rep_rows: Arr, opts: SelectOptions
+    oracle: Optional[Oracle], reps: Arr, rep_rows: Arr, opts: SelectOptions, report: Report,
 ) -> Tuple[Optional[Arr], float]:
     """Step 3: the representatives' losses (None without an oracle) and the lambda to use
     (estimated from them, with no extra query, when lam="auto")."""
     if oracle is None:
         return None, opts.lam
+    report("oracle", 0, 2)  # 1: the representatives, 2: the sampled rows
     rep_losses = oracle.losses(reps)
+    report("oracle", 1, 2)
     lam = estimate_lam(rep_rows, rep_losses, opts.z) if opts.lam_auto else opts.lam
     return rep_losses, lam
 
@@ -109,7 +112,8 @@ def check_total_cost(phi: float, z: float, weighted: bool) -> None:
 
 
 def summarize(
-    cls: Type[Selection], opts: SelectOptions, oracle: Optional[Oracle], *, indices: Arr,
+    cls: Type[Selection], opts: SelectOptions, oracle: Optional[Oracle], report: Report, *,
+    indices: Arr,
     weights: Arr, labels_s: Arr, u_s: Optional[Arr], rep_losses: Optional[Arr], lam: float,
     cluster_weights: Arr, total_weight: float, **fields: Any,
 ) -> Selection:
@@ -117,6 +121,7 @@ def summarize(
     losses = est = None
     if oracle is not None:
         losses = oracle.losses(indices)
+        report("oracle", 2, 2)
         est = loss_estimate(
             opts, losses, weights, total_weight, u_s, rep_losses, labels_s, cluster_weights
         )
@@ -142,7 +147,7 @@ def summarize(
 
 def assign_all(
     backend: Backend, X: Any, centers: Arr, z: float, u: Optional[Arr], nt: int,
-    report: Callable[[str, int, int], None],
+    report: Report,
 ) -> Tuple[Arr, Arr, float]:
     """labels, cost and the weighted total cost of every row of X (an array or a RowSource).
 
@@ -178,7 +183,7 @@ def _silent(phase: str, done: int, total: int) -> None:
 
 
 def _run_select(
-    backend: Backend, X: Any, arguments: Dict[str, Any], report: Callable[[str, int, int], None],
+    backend: Backend, X: Any, arguments: Dict[str, Any], report: Report,
 ) -> Selection:
     X, top = check_input(X)
     n, d = X.shape
@@ -210,11 +215,7 @@ def _run_select(
 
     # 3. One oracle query per distinct representative.
     oracle = None if opts.loss_fn is None else Oracle(opts.loss_fn)
-    if oracle is not None:
-        report("oracle", 0, 2)  # 1: the representatives, 2: the sampled rows
-    rep_losses, lam = representative_losses(oracle, reps, rep_rows, opts)
-    if oracle is not None:
-        report("oracle", 1, 2)
+    rep_losses, lam = representative_losses(oracle, reps, rep_rows, opts, report)
 
     # 4. Sensitivities and the sample.
     p = backend.sensitivities(cost, labels, rep_losses, lam, u, method=opts.method, n_clusters=k)
@@ -227,13 +228,10 @@ def _run_select(
         weights = weights * u_s
 
     # 5. Losses of the sampled rows not queried yet, then the estimate.
-    selection = summarize(
-        Selection, opts, oracle, indices=indices, weights=weights, labels_s=labels[indices],
+    return summarize(
+        Selection, opts, oracle, report, indices=indices, weights=weights, labels_s=labels[indices],
         u_s=u_s, rep_losses=rep_losses, lam=lam, cluster_weights=cluster_weights,
         total_weight=total_weight, probabilities=p, representatives=reps, labels=labels,
         cost=cost, centers=km.cluster_centers_, inertia=float(phi), sample_weight=u,
     )
-    if oracle is not None:
-        report("oracle", 2, 2)
-    return selection
 

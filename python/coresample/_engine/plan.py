@@ -85,11 +85,7 @@ def _run_select(
 
     # Oracle on the representatives.
     oracle = None if opts.loss_fn is None else Oracle(opts.loss_fn)
-    if oracle is not None:
-        report("oracle", 0, 2)
-    rep_losses, lam = representative_losses(oracle, reps, rep_rows, opts)
-    if oracle is not None:
-        report("oracle", 1, 2)
+    rep_losses, lam = representative_losses(oracle, reps, rep_rows, opts, report)
 
     # (b') S = blocked_sum(m), then (c) the sample.
     spec: Dict[str, Any] = {
@@ -116,8 +112,8 @@ def _run_select(
         indices, weights, labels_s, u_s = _without_replacement(engine, parts, spec_h, opts.budget)
     report("sample", 1, 1)
 
-    selection = summarize(
-        cls, opts, oracle, indices=indices, weights=weights, labels_s=labels_s, u_s=u_s,
+    return summarize(
+        cls, opts, oracle, report, indices=indices, weights=weights, labels_s=labels_s, u_s=u_s,
         rep_losses=rep_losses, lam=lam, cluster_weights=cluster_weights,
         total_weight=total_weight,
         probabilities=engine.vector(parts, K.probabilities, spec_h, np.float64),
@@ -128,9 +124,6 @@ def _run_select(
         sample_weight=None if not weighted else engine.vector(parts, K.field, "u", np.float64),
         sample_labels=labels_s, sample_u=u_s,
     )
-    if oracle is not None:
-        report("oracle", 2, 2)
-    return selection
 
 
 def _without_replacement(engine: Engine, parts: List[Any], spec_h: Any, budget: int) -> Any:
