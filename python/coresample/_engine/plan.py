@@ -40,6 +40,19 @@ from .replace import sample_with_replacement
 Arr = np.ndarray
 
 
+def runner(engine_type: Callable[[Any, Any], Engine], cls: Type[Selection]) -> Callable[..., Selection]:
+    """An engine's `select` runner (for `api.bind`): the engine built from X and sample_weight,
+    the options resolved against its shape, the plan run with the core backend."""
+    from ..core.select import BACKEND  # the layer above: imported when an engine is made
+
+    def run(*, X: Any, sample_weight: Any, progress: Any, **arguments: Any) -> Selection:
+        engine = engine_type(X, sample_weight)
+        opts = SelectOptions.resolve(engine.n, engine.d, **arguments)
+        return run_select(engine, BACKEND, opts, cls, progress)
+
+    return run
+
+
 def run_select(
     engine: Engine, backend: Backend, opts: SelectOptions, cls: Type[Selection], progress: Any,
 ) -> Selection:

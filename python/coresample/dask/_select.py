@@ -1,14 +1,10 @@
 """coresample.dask.select: `coresample.select` over the partitions of a dask array."""
 from __future__ import annotations
 
-from typing import Any
-
 from .._algorithm import options
 from .._algorithm.api import bind
-from .._algorithm.options import SelectOptions
-from .._engine.plan import run_select
+from .._engine.plan import runner
 from .._engine.result import EngineSelection
-from ..core.select import BACKEND
 from ._engine import DaskEngine
 
 
@@ -19,13 +15,7 @@ class DaskSelection(EngineSelection):
     engine_name = "Dask"
 
 
-def _run(*, X: Any, sample_weight: Any, progress: Any, **arguments: Any) -> DaskSelection:
-    engine = DaskEngine(X, sample_weight)
-    opts = SelectOptions.resolve(engine.n, engine.d, **arguments)
-    return run_select(engine, BACKEND, opts, DaskSelection, progress)
-
-
-select = bind(options.select, _run, __name__, doc="""`coresample.select` for a dask array of rows.
+_DOC = """`coresample.select` for a dask array of rows.
 
 Same parameters, order and defaults as `coresample.select`, and the same Selection bit for bit
 for any chunking of the rows (docs/DISTRIBUTED.md): indices, weights, representatives, inertia,
@@ -46,4 +36,6 @@ progress : as `coresample.select`; phases "assign", "oracle" and "sample" are re
 
 Returns a `DaskSelection`: labels, cost, probabilities and sample_weight are lazy dask arrays
 (never gathered to the client), the other fields NumPy. See `coresample.select` for the rest.
-""")
+"""
+
+select = bind(options.select, runner(DaskEngine, DaskSelection), __name__, doc=_DOC)

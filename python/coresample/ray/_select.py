@@ -1,14 +1,10 @@
 """coresample.ray.select: `coresample.select` over a Ray Dataset of embeddings."""
 from __future__ import annotations
 
-from typing import Any
-
 from .._algorithm import options
 from .._algorithm.api import bind
-from .._algorithm.options import SelectOptions
-from .._engine.plan import run_select
+from .._engine.plan import runner
 from .._engine.result import EngineSelection
-from ..core.select import BACKEND
 from ._engine import RayEngine
 
 
@@ -19,13 +15,7 @@ class RaySelection(EngineSelection):
     engine_name = "Ray"
 
 
-def _run(*, X: Any, sample_weight: Any, progress: Any, **arguments: Any) -> RaySelection:
-    engine = RayEngine(X, sample_weight)
-    opts = SelectOptions.resolve(engine.n, engine.d, **arguments)
-    return run_select(engine, BACKEND, opts, RaySelection, progress)
-
-
-select = bind(options.select, _run, __name__, doc="""`coresample.select` for a Ray Dataset.
+_DOC = """`coresample.select` for a Ray Dataset.
 
 Same parameters, order and defaults as `coresample.select`, and the same Selection bit for bit
 for any block layout (docs/DISTRIBUTED.md). Call `ray.init()` (or connect to a cluster) first.
@@ -43,4 +33,6 @@ An all-rows fit (`max_points_per_center=None`, or "auto" on a problem small enou
 fits on all rows) gathers the rows to the driver for the fit, as `coresample.select`
 materialises out-of-core input. Returns a `RaySelection`: labels, cost, probabilities and
 sample_weight are `RayVector`s (`.compute()` brings one to the driver), the other fields NumPy.
-""")
+"""
+
+select = bind(options.select, runner(RayEngine, RaySelection), __name__, doc=_DOC)
