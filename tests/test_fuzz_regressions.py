@@ -1,4 +1,4 @@
-"""One test per root cause the fuzzer found (tests/fuzzing.py; docs/RELIABILITY.md), each in the
+"""One test per root cause the fuzzer found (tests/fuzzing/; docs/RELIABILITY.md), each in the
 core and the reference where both have the entry point. The fuzz seeds themselves are replayed
 by tests/test_fuzz.py."""
 import numpy as np
