@@ -136,8 +136,8 @@ def sample(
     """Draw rows with probability proportional to p, and the weights of an unbiased estimator.
 
     With replacement: `size` i.i.d. draws by inverse-CDF search on the blocked cumulative sum of p;
-    weight 1 / (size * p_e) with p normalised (Hansen-Hurwitz). Without replacement: the `size` rows with the smallest
-    exponential keys E_e / p_e (Efraimidis-Spirakis), in key order; weight 1 / pi_e with
+    weight 1 / (size * p_e) with p normalised (Hansen-Hurwitz). Without replacement: the `size`
+    rows with the smallest exponential keys E_e / p_e (Efraimidis-Spirakis), in key order; weight 1 / pi_e with
     pi_e = 1 - exp(-p_e tau), tau the next key (Horvitz-Thompson with rank conditioning, Cohen &
     Kaplan 2007). Either way sum(weights * y[indices]) is an unbiased estimate of sum(y).
 

@@ -48,7 +48,8 @@ def resolve_auto(init: Any, max_points_per_center: Any, n: int, k: int, d: int) 
     if isinstance(max_points_per_center, str):
         if max_points_per_center != "auto":
             raise ValueError(
-                f"max_points_per_center must be an int, None or 'auto', got {max_points_per_center!r}"
+                "max_points_per_center must be an int, None or 'auto', "
+                f"got {max_points_per_center!r}"
             )
         max_points_per_center = AUTO_POINTS_PER_CENTER if large else None
     return init, max_points_per_center

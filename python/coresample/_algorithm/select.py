@@ -173,7 +173,7 @@ def assign_all(
 
 
 def run_select(backend: Backend, *, X: Any, progress: Any, **arguments: Any) -> Selection:
-    """Algorithm 1 with `select`'s bound arguments (see `options.select`), reporting to `progress`."""
+    """Algorithm 1 with `select`'s bound arguments (`options.select`), reporting to `progress`."""
     with reporting(progress, backend.set_progress) as report:
         return _run_select(backend, X, arguments, report or _silent)
 

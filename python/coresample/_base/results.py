@@ -110,7 +110,7 @@ class Selection:
         )
 
     def _sample_labels(self) -> np.ndarray:
-        """The clusters of the sampled rows (an engine's Selection keeps them: its labels are lazy)."""
+        """The clusters of the sampled rows (an engine's Selection keeps them: labels are lazy)."""
         return self.labels[self.indices]
 
     def _sample_u(self) -> Optional[np.ndarray]:

@@ -40,7 +40,9 @@ from .replace import sample_with_replacement
 Arr = np.ndarray
 
 
-def runner(engine_type: Callable[[Any, Any], Engine], cls: Type[Selection]) -> Callable[..., Selection]:
+def runner(
+    engine_type: Callable[[Any, Any], Engine], cls: Type[Selection]
+) -> Callable[..., Selection]:
     """An engine's `select` runner (for `api.bind`): the engine built from X and sample_weight,
     the options resolved against its shape, the plan run with the core backend."""
     from ..core.select import BACKEND  # the layer above: imported when an engine is made

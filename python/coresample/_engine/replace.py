@@ -69,7 +69,9 @@ def sample_with_replacement(
     return out["rows"], weights, out["labels"], u_rows
 
 
-def _exact_row(part: Dict[str, Any], spec: Dict[str, Any], draws: Dict[str, Arr], row: int) -> Dict[str, Any]:
+def _exact_row(
+    part: Dict[str, Any], spec: Dict[str, Any], draws: Dict[str, Arr], row: int
+) -> Dict[str, Any]:
     """The fallback draws: all at `row` (the last row with p > 0)."""
     got = K.draw_rows(part, spec, draws)  # x = -1: the block's first row, replaced below
     local = row - part["start"]

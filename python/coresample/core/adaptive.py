@@ -9,4 +9,6 @@ from .._algorithm.api import bind
 from .sampling import sample
 from .select import select
 
-select_adaptive = bind(options.select_adaptive, partial(run_select_adaptive, select, sample), __name__)
+select_adaptive = bind(
+    options.select_adaptive, partial(run_select_adaptive, select, sample), __name__
+)

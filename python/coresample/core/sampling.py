@@ -10,18 +10,23 @@ from .._algorithm import functions
 from .._algorithm.api import bind
 from .._base.random import SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
 from .._base.validation import (
-    MAX_DRAWS, as_probability_vector, check_int, check_n_threads, check_probability_values, check_sample_size,
+    MAX_DRAWS, as_probability_vector, check_int, check_n_threads, check_probability_values,
+    check_sample_size,
 )
 
 
-def sample_rows(p: np.ndarray, size: int, seed: int, replace: bool, nt: int) -> Tuple[np.ndarray, np.ndarray]:
+def sample_rows(
+    p: np.ndarray, size: int, seed: int, replace: bool, nt: int
+) -> Tuple[np.ndarray, np.ndarray]:
     """Core call; the core checks p's values (and size <= positive rows) in its first pass."""
     indices = np.empty(size, dtype=np.int64)
     weights = np.empty(size, dtype=np.float64)
     if replace:
         _core.sample_with_replacement(p, size, seed, indices, weights, nt)
     else:
-        _core.sample_without_replacement(p, size, seed, SAMPLE_WITHOUT_REPLACEMENT, indices, weights, nt)
+        _core.sample_without_replacement(
+            p, size, seed, SAMPLE_WITHOUT_REPLACEMENT, indices, weights, nt
+        )
     return indices, weights
 
 

@@ -17,4 +17,6 @@ def snap_rows(X: np.ndarray, centers: np.ndarray, labels: np.ndarray, nt: int) -
     return out
 
 
-snap_to_rows = bind(functions.snap_to_rows, partial(functions.run_snap_to_rows, snap_rows), __name__)
+snap_to_rows = bind(
+    functions.snap_to_rows, partial(functions.run_snap_to_rows, snap_rows), __name__
+)

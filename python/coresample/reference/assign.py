@@ -45,5 +45,6 @@ def _step(X: np.ndarray, centers: np.ndarray, z: float, u: None, nt: int):
 
 assign = bind(
     functions.assign, partial(functions.run_assign, _step), __name__,
-    doc="Pure NumPy counterpart of `coresample.assign` (computes in float64; n_threads is ignored).",
+    doc="Pure NumPy counterpart of `coresample.assign` (computes in float64; n_threads is "
+    "ignored).",
 )

@@ -1,4 +1,5 @@
-"""Pure NumPy counterpart of `coresample.sample`: inverse-CDF draws and exponential keys (section 9)."""
+"""Pure NumPy counterpart of `coresample.sample`: inverse-CDF draws and exponential keys
+(docs/ARCHITECTURE.md section 9)."""
 from __future__ import annotations
 
 from typing import Any, Tuple
@@ -7,7 +8,9 @@ import numpy as np
 
 from .._algorithm import functions
 from .._algorithm.api import bind
-from .._base.random import SAMPLE_WITH_REPLACEMENT, SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
+from .._base.random import (
+    SAMPLE_WITH_REPLACEMENT, SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state,
+)
 from .._base.validation import check_n_threads, check_probabilities, check_sample_size
 from .._base import stream as _rng
 from .._base.stream import inverse_inclusion

@@ -23,8 +23,8 @@ def _sample(p, size, seed, replace, nt):
 
 
 BACKEND = Backend(
-    name="reference", kmeans=KMeans, assign=_assign, snap=lambda X, C, labels, nt: snap(X, C, labels),
-    sensitivities=sensitivities, sample=_sample,
+    name="reference", kmeans=KMeans, assign=_assign,
+    snap=lambda X, C, labels, nt: snap(X, C, labels), sensitivities=sensitivities, sample=_sample,
 )
 
 select = bind(

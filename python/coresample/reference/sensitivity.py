@@ -22,7 +22,8 @@ def probabilities(
     sizes = None
     if center_losses is None and method == "coreset":
         sizes = np.bincount(labels, weights=w, minlength=k)  # adds rows in ascending order
-    m = sensitivity_masses(cost, labels, center_losses, k, lam, u, method, lam * phi / U, sizes, phi)
+    a = lam * phi / U
+    m = sensitivity_masses(cost, labels, center_losses, k, lam, u, method, a, sizes, phi)
     S = blocked_sum(m)
     return m / S if S > 0 else w / U
 
@@ -49,6 +50,7 @@ def sensitivity_masses(
         v = a + lam * cost
     else:
         with np.errstate(divide="ignore"):  # a zero-weight cluster: its rows get m = 0 below
-            inv_size = np.where(cluster_size > 0, 1.0 / np.where(cluster_size > 0, cluster_size, 1.0), 0.0)
+            positive = cluster_size > 0
+            inv_size = np.where(positive, 1.0 / np.where(positive, cluster_size, 1.0), 0.0)
         v = (cost / phi if phi > 0 else 0.0) + inv_size[labels]
     return w * v
