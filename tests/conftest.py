@@ -3,6 +3,8 @@
 CORESAMPLE_TEST_SEEDS=all widens the seed-parametrised tests from seed 42 to seeds 0-99.
 """
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import pytest
@@ -11,6 +13,35 @@ import coresample
 import coresample.reference
 
 SEEDS = list(range(100)) if os.environ.get("CORESAMPLE_TEST_SEEDS") == "all" else [42]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Plugin caches that would land in the working directory go to a temp dir removed at the end
+    (issue 13, item 5): Hypothesis's example database and constants cache (written while the test
+    modules are collected, hence here and not in a fixture), and, where pytest-benchmark is
+    installed, its storage (it makes .benchmarks/ at startup; tests/ runs no benchmarks)."""
+    config._coresample_tmp = tempfile.mkdtemp(prefix="coresample-tests-")
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+    except ImportError:  # only tests/test_hypothesis.py needs it
+        pass
+    else:
+        set_hypothesis_home_dir(os.path.join(config._coresample_tmp, "hypothesis"))
+    if getattr(config.option, "benchmark_storage", None) == "file://./.benchmarks":
+        config.option.benchmark_storage = "file://" + os.path.join(config._coresample_tmp, "bench")
+
+
+def pytest_unconfigure(config):
+    path = getattr(config, "_coresample_tmp", None)
+    if path is not None:
+        try:
+            from hypothesis.configuration import set_hypothesis_home_dir
+        except ImportError:
+            pass
+        else:
+            set_hypothesis_home_dir(None)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(params=SEEDS)

@@ -22,19 +22,25 @@ CHUNKINGS = [1000, 1024, 3000, (700, 2300, 1000, 1000), (5000,)]
 
 
 @pytest.fixture(scope="module")
-def client():
+def client(tmp_path_factory):
     # No fixed port (issue 13, item 5): the dashboard off, and the scheduler's HTTP server (which
     # distributed starts even without a dashboard, by default on 8787) on a free port of the
-    # loopback; the scheduler and worker ports are free ports too.
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        silence_logs=40,
-    )
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+    # loopback; the scheduler and worker ports are free ports too. Spill files go under pytest's
+    # temp folder, not into tempfile.gettempdir()/dask-scratch-space (the scheduler makes one
+    # there too unless temporary-directory says otherwise).
+    import dask
+
+    scratch = str(tmp_path_factory.mktemp("dask"))
+    with dask.config.set({"temporary-directory": scratch}):
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            local_directory=scratch, silence_logs=40,
+        )
+        c = Client(cluster)
+        yield c
+        c.close()
+        cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,8 @@
 """coresample.ray (docs/DISTRIBUTED.md): select over a Ray Dataset on a local Ray runtime gives
 the single-machine selection bit for bit, for any block layout, with select's own defaults."""
+import shutil
+import tempfile
+
 import numpy as np
 import pytest
 
@@ -18,12 +21,19 @@ N, D, K, B, M = 5000, 8, 6, 60, 24
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
-             configure_logging=False)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    yield
-    ray.shutdown()
+    # A new local runtime (never one named by RAY_ADDRESS), no dashboard, and its session folder
+    # in a temp dir removed afterwards instead of /tmp/ray (issue 13, item 5). A short path of our
+    # own, not tmp_path: Ray puts unix sockets under it, and their paths must stay under 108 bytes.
+    temp_dir = tempfile.mkdtemp(prefix="cs-ray-")
+    try:
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False, _temp_dir=temp_dir)
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        yield
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
