@@ -200,7 +200,7 @@ def target_A(cfg, nt, R, table, results):
         results["A"].append(dict(shape=[n, d, k], m=m, per_iteration=per, gemm=gemm,
                                  gflops=dict(ours=ours_rate, numpy=np_rate), center_drift=drift,
                                  subsampled_256=sub))
-        del X
+        X = None  # frees the rows before the next shape (not `del`: the closures above read X)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -435,7 +435,7 @@ def target_F(cfg, nt, R, table, results):
     else:
         table.add("F", "threads scaling", "-", "-", "-", ">= 1.7x", "-", "skipped: --threads 1")
     results["F"]["threads"] = {str(t): v for t, v in per.items()}
-    del X
+    X = None  # frees the rows (not `del`: the closure f above reads X)
 
     # the other core busy: OMP_WAIT_POLICY unset vs PASSIVE, each in a fresh subprocess
     log("[F] busy core: fresh subprocesses, one busy-loop process alongside")

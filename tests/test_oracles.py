@@ -8,8 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-import coresample
-from coresample.integrations.oracles import (
+import coresample  # noqa: E402
+from coresample.integrations.oracles import (  # noqa: E402
     LossOracle,
     hf_causal_lm_loss,
     hf_classifier_loss,
