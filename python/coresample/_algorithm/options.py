@@ -187,7 +187,8 @@ def select(
         without a copy. float16, strided arrays and `Shards` are read in row blocks when the
         centers are fitted on a subsample (`max_points_per_center`), with the same result as
         the in-memory float32/float64 array (docs/OUT_OF_CORE.md); an all-rows fit copies them
-        first (CopyWarning; a temporary file for memmaps and shards).
+        first (CopyWarning; a temporary file for memmaps and shards). A list of rows is
+        converted by np.asarray with a CopyWarning; integer input raises TypeError.
     budget : int
         Number of sampled rows s: i.i.d. draws (replace=True) or distinct rows (replace=False,
         at most n_samples). The n_clusters representatives come in addition.
@@ -199,7 +200,8 @@ def select(
         Hoelder constant lambda >= 0 of the loss: |l(e) - l(e')| <= lam ||x_e - x_e'||^z.
         "auto" (with loss_fn): `estimate_lam` on the k representatives and their losses, no
         extra queries; a lower bound on the true constant (see `estimate_lam` for what that
-        guarantees). The value used is `Selection.lam`.
+        guarantees). The value used is `Selection.lam`. "auto" without a loss_fn raises
+        ValueError (there are no losses to estimate it from).
     loss_fn : callable, default=None
         loss_fn(indices: int64 ndarray) -> losses of those rows (non-negative, one per index).
         Called once for the representatives and once for the sampled rows not already
