@@ -9,7 +9,7 @@ import inspect
 import math
 import numbers
 import sys
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -43,6 +43,18 @@ def check_not_sparse(X: Any, name: str = "X") -> None:
             f"{name} is a sparse {type(X).__name__}: sparse input is not supported; "
             f"pass a dense float32/float64 array ({name}.toarray())"
         )
+
+
+class CenterFit(NamedTuple):
+    """What `KMeansBase.fit_centers` found: `rows` is None when all of X was used, else the
+    subsample's row indices, and `X_fit` = X[rows]; the rest describe X_fit."""
+
+    rows: Optional[Arr]
+    X_fit: Arr
+    labels: Arr
+    cost: Arr
+    n_iter: int
+    inertia: float
 
 
 class KMeansBase:
@@ -201,7 +213,7 @@ class KMeansBase:
         u = check_sample_weight(sample_weight, X.shape[0])
         check_cost_scale(top, X.shape[0], X.shape[1], check_z(self.z), u)
         with reporting(self.progress, self._set_core_progress):
-            rows, _, labels, cost, n_iter, inertia = self._fit_centers(X, u)
+            rows, _, labels, cost, n_iter, inertia = self.fit_centers(X, u)
         if rows is not None:  # fitted on a subsample: one exact pass labels every row
             labels, cost, inertia = self._assign(
                 X, self.cluster_centers_, check_z(self.z), u, check_n_threads(self.n_threads)
@@ -212,14 +224,13 @@ class KMeansBase:
         self.n_iter_ = int(n_iter)
         return self
 
-    def _fit_centers(
+    def fit_centers(
         self, X: Arr, u: Optional[Arr], subsample: Optional[Arr] = None
-    ) -> Tuple[Optional[Arr], Arr, Arr, Arr, int, float]:
+    ) -> CenterFit:
         """Seed and iterate on validated X (or on its subsample); sets cluster_centers_.
 
-        Returns (rows, X_fit, labels, cost, n_iter, inertia): rows is None when all of X was
-        used, else the subsample's row indices, and X_fit = X[rows]; the rest describe X_fit.
-        select() snaps the centers on X_fit, so it needs no labels of the other rows.
+        select() and the engines call this (not `fit`): they snap the centers on X_fit, so they
+        need no labels of the other rows, and they validate X once themselves.
         `subsample`: the rows `_subsample` would draw, drawn beforehand by an engine's partitions
         (so that no n-length array is formed on the client).
         """
@@ -247,7 +258,7 @@ class KMeansBase:
         labels, cost, n_iter, inertia = self._lloyd(Xs, us, centers, z, max_iter, tol_abs, nt)
         self.cluster_centers_ = centers
         self.n_features_in_ = d
-        return rows, Xs, labels, cost, n_iter, inertia
+        return CenterFit(rows, Xs, labels, cost, n_iter, inertia)
 
     def _initial_centers(self, X: Arr, u: Optional[Arr], k: int, z: float, seed: int, nt: int) -> Arr:
         if isinstance(self.init, str):

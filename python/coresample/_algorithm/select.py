@@ -203,10 +203,10 @@ def _run_select(
         source = X
         X = source.materialize(lambda block, start: check_rows(block, source, start))
     km = backend.kmeans(k, **opts.kmeans_params())
-    rows, X_fit, fit_labels, _, _, _ = km._fit_centers(X, u)  # X is validated once, above
-    reps = backend.snap(X_fit, km.cluster_centers_, fit_labels, nt)
-    if rows is not None:
-        reps = rows[reps]
+    fit = km.fit_centers(X, u)  # X is validated once, above
+    reps = backend.snap(fit.X_fit, km.cluster_centers_, fit.labels, nt)
+    if fit.rows is not None:
+        reps = fit.rows[reps]
     rep_rows = take_rows(X, reps)
     labels, cost, phi = assign_all(backend, X, rep_rows, z, u, nt, report)
     check_total_cost(phi, z, u is not None)

@@ -19,7 +19,7 @@ Arr = np.ndarray
 
 
 class EngineRows(RowSource):
-    """A RowSource whose `take` gathers rows through the engine (for KMeans._fit_centers)."""
+    """A RowSource whose `take` gathers rows through the engine (for KMeans.fit_centers)."""
 
     def __init__(self, engine: Engine, name: str = "X") -> None:  # noqa: D107 - rows are remote
         self.engine = engine
@@ -35,7 +35,7 @@ class EngineRows(RowSource):
 
 
 class EngineWeights:
-    """sample_weight[rows] gathered through the engine: what KMeans._fit_centers asks of u."""
+    """sample_weight[rows] gathered through the engine: what KMeans.fit_centers asks of u."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -69,9 +69,7 @@ def fit_representatives(
     if opts.fits_on_subsample(n):
         rows = subsample_rows(engine, k * opts.max_points_per_center, opts.seed)
         u = EngineWeights(engine) if weighted else None
-        rows, X_fit, fit_labels, _, _, _ = km._fit_centers(
-            EngineRows(engine), u, subsample=rows  # type: ignore[arg-type]
-        )
+        fit = km.fit_centers(EngineRows(engine), u, subsample=rows)  # type: ignore[arg-type]
     else:
         warnings.warn(
             f"X: the all-rows fit gathers all {n} rows to the client "
@@ -82,7 +80,7 @@ def fit_representatives(
         X_all = engine.all_rows()
         check_finite(X_all, "X")
         u_all = check_sample_weight(engine.all_weights(), n) if weighted else None
-        rows, X_fit, fit_labels, _, _, _ = km._fit_centers(X_all, u_all)
-    local = backend.snap(X_fit, km.cluster_centers_, fit_labels, opts.nt)
-    reps = local if rows is None else rows[local]
-    return reps, np.ascontiguousarray(X_fit[local]), km.cluster_centers_
+        fit = km.fit_centers(X_all, u_all)
+    local = backend.snap(fit.X_fit, km.cluster_centers_, fit.labels, opts.nt)
+    reps = local if fit.rows is None else fit.rows[local]
+    return reps, np.ascontiguousarray(fit.X_fit[local]), km.cluster_centers_

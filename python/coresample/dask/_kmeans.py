@@ -88,12 +88,12 @@ class KMeans:
             max_points_per_center=mppc, random_state=seed, n_threads=self.n_threads,
         )
         if n > k * mppc:
-            km._fit_centers(
+            km.fit_centers(
                 EngineRows(engine), None if u is None else EngineWeights(engine),  # type: ignore[arg-type]
                 subsample=subsample_rows(engine, k * mppc, seed),
             )
         else:
-            km._fit_centers(engine.all_rows(), None if u is None else engine.all_weights())
+            km.fit_centers(engine.all_rows(), None if u is None else engine.all_weights())
         centers = np.array(km.cluster_centers_, dtype=np.float64)
         x_parts, u_parts = engine.x_parts, engine.u_parts
         phi = np.nan
