@@ -207,7 +207,7 @@ SensitivityMethod method_of(const std::string& method) {
 void sensitivities_py(const Array<double>& cost, const Array<std::int64_t>& labels,
                       const OptArray<double>& center_losses, index_t n_clusters, double lam,
                       const OptArray<double>& sample_weight, const std::string& method,
-                      Array<double>& out, int n_threads) {
+                      double defensive, Array<double>& out, int n_threads) {
   require_ndim(cost, 1, "cost");
   const index_t n = cost.shape(0);
   if (n_clusters < 1) throw py::value_error("n_clusters must be >= 1");
@@ -220,7 +220,20 @@ void sensitivities_py(const Array<double>& cost, const Array<std::int64_t>& labe
   const double* c = cost.data();
   const index_t* lab = labels.data();
   py::gil_scoped_release release;
-  sensitivities(c, lab, n, l, n_clusters, lam, u, m, o, n_threads);
+  sensitivities(c, lab, n, l, n_clusters, lam, u, m, defensive, o, n_threads);
+}
+
+void sensitivity_probabilities_py(const Array<double>& masses,
+                                  const OptArray<double>& sample_weight, double S, double U,
+                                  double defensive, Array<double>& out, int n_threads) {
+  require_ndim(masses, 1, "masses");
+  const index_t n = masses.shape(0);
+  const double* u = opt_ptr(sample_weight, n, "sample_weight");
+  double* o = out_ptr(out, n, "out");
+  require_threads(n_threads);
+  const double* mp = masses.data();
+  py::gil_scoped_release release;
+  sensitivity_probabilities(mp, u, n, S, U, defensive, o, n_threads);
 }
 
 void sensitivity_masses_py(const Array<double>& cost, const Array<std::int64_t>& labels,
@@ -387,8 +400,12 @@ PYBIND11_MODULE(_core, m) {
   m.def("sensitivities", &sensitivities_py, py::arg("cost").noconvert(),
         py::arg("labels").noconvert(), py::arg("center_losses").noconvert(),
         py::arg("n_clusters"), py::arg("lam"), py::arg("sample_weight").noconvert(),
-        py::arg("method"), py::arg("out").noconvert(), py::arg("n_threads"),
+        py::arg("method"), py::arg("defensive"), py::arg("out").noconvert(), py::arg("n_threads"),
         "Sampling probabilities p from costs, labels and (optional) center losses.");
+  m.def("sensitivity_probabilities", &sensitivity_probabilities_py,
+        py::arg("masses").noconvert(), py::arg("sample_weight").noconvert(), py::arg("S"),
+        py::arg("U"), py::arg("defensive"), py::arg("out").noconvert(), py::arg("n_threads"),
+        "p from masses and the whole dataset's S and U, with the defensive uniform share.");
   m.def("sensitivity_masses", &sensitivity_masses_py, py::arg("cost").noconvert(),
         py::arg("labels").noconvert(), py::arg("center_losses").noconvert(),
         py::arg("n_clusters"), py::arg("lam"), py::arg("sample_weight").noconvert(),

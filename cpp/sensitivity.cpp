@@ -51,9 +51,30 @@ void sensitivity_masses(const double* cost, const index_t* labels, index_t n,
   }
 }
 
+void sensitivity_probabilities(const double* m, const double* u, index_t n, double S, double U,
+                               double defensive, double* out, int n_threads) {
+  CORESAMPLE_CHECK(defensive >= 0.0 && defensive <= 1.0,
+                   "sensitivities: defensive must be in [0, 1]");
+  n_threads = threads_for_work(n_threads, 2.0 * static_cast<double>(n));
+  auto weight = [u](index_t e) { return u != nullptr ? u[e] : 1.0; };
+  const double keep = 1.0 - defensive;
+  parallel_for(num_blocks(n), n_threads, [&](index_t b) {
+    const index_t end = block_end(b, n);
+    if (S == 0.0) {
+      for (index_t e = block_begin(b); e < end; ++e) out[e] = weight(e) / U;
+    } else {
+      // Two products and a sum, in this order (the reference's NumPy expression): a = 0 gives
+      // exactly m / S, since 0 * x + y == y.
+      for (index_t e = block_begin(b); e < end; ++e) {
+        out[e] = defensive * (weight(e) / U) + keep * (m[e] / S);
+      }
+    }
+  });
+}
+
 void sensitivities(const double* cost, const index_t* labels, index_t n,
                    const double* center_losses, index_t k, double lam, const double* u,
-                   SensitivityMethod method, double* out, int n_threads) {
+                   SensitivityMethod method, double defensive, double* out, int n_threads) {
   CORESAMPLE_CHECK(k >= 1, "sensitivities: n_clusters must be >= 1");
   check_labels(labels, n, k);
   if (n == 0) return;
@@ -62,8 +83,6 @@ void sensitivities(const double* cost, const index_t* labels, index_t n,
   const double Phi = blocked_sum_of(n, n_threads, [&](index_t e) { return weight(e) * cost[e]; });
   const double U = blocked_sum_of(n, n_threads, weight);
   CORESAMPLE_CHECK(U > 0.0, "sensitivities: sample_weight must have a positive sum");
-  const index_t nb = num_blocks(n);
-
   // |C_c| = sum of u over the cluster, rows in ascending order (only "coreset" reads it).
   std::vector<double> size;
   if (center_losses == nullptr && method == SensitivityMethod::kCoreset) {
@@ -74,14 +93,7 @@ void sensitivities(const double* cost, const index_t* labels, index_t n,
                      size.empty() ? nullptr : size.data(), Phi, out, n_threads);
 
   const double S = blocked_sum(out, n, n_threads);
-  parallel_for(nb, n_threads, [&](index_t b) {
-    const index_t end = block_end(b, n);
-    if (S == 0.0) {
-      for (index_t e = block_begin(b); e < end; ++e) out[e] = weight(e) / U;
-    } else {
-      for (index_t e = block_begin(b); e < end; ++e) out[e] = out[e] / S;
-    }
-  });
+  sensitivity_probabilities(out, u, n, S, U, defensive, out, n_threads);
 }
 
 }  // namespace coresample

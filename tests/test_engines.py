@@ -17,6 +17,7 @@ from coresample._engine.fit import subsample_rows
 from coresample._engine.plan import run_select
 from coresample._engine.result import EngineSelection
 from coresample._base.stream import inverse_inclusion
+from coresample._algorithm.sensitivity import DEFENSIVE
 from coresample.core.select import BACKEND as CORE
 from coresample.reference.select import BACKEND as REFERENCE
 
@@ -92,8 +93,10 @@ def test_defaults_match_select(X, chunks):
     [dict(replace=False), dict(max_points_per_center=M), dict(method="coreset", sample_weight="u"),
      dict(loss_fn="loss", lam="auto", estimator="difference", sample_weight="u"),
      dict(loss_fn="loss", replace=False, max_points_per_center=M), dict(z=1.0, lam=0.0),
-     dict(init="k-means||", max_points_per_center=M)],
-    ids=["without", "subsample", "coreset_u", "oracle_u", "oracle_without", "z1_lam0", "kmpar"],
+     dict(init="k-means||", max_points_per_center=M),
+     dict(loss_fn="loss", lam=0.0, defensive=0.3, replace=False), dict(defensive=1.0)],
+    ids=["without", "subsample", "coreset_u", "oracle_u", "oracle_without", "z1_lam0", "kmpar",
+         "defensive", "uniform"],
 )
 @pytest.mark.parametrize("chunks", [(1000,), (700, 2300, 1000, 1000)], ids=str)
 def test_options_match_select(X, u, extra, chunks):
@@ -160,7 +163,7 @@ def test_kernels_driven_by_hand(X):
     assert phi == ref.inertia
     sizes = np.sum([s["counts"] for s in summ], axis=0)
     spec = dict(lam=1.0, center_losses=None, method="lightweight", a=1.0 * phi / N, sizes=sizes,
-                phi=phi, U=float(N), seed=6, budget=B, backend="core")
+                phi=phi, U=float(N), seed=6, budget=B, backend="core", defensive=DEFENSIVE)
     spec["S"] = blocked_total([Kn.mass_blocks(p, spec) for p in parts])
     top = merge_smallest([Kn.sample_candidates(p, spec) for p in parts], B + 1)
     np.testing.assert_array_equal(top["rows"][:B], ref.indices)
@@ -174,7 +177,7 @@ def test_masses_are_the_backends_formula(X, u):
     sizes = sel.cluster_weights
     for center_losses, method in [(None, "lightweight"), (None, "coreset"), (np.arange(K) + 0.5, "lightweight")]:
         p = coresample.sensitivities(sel.cost, sel.labels, center_losses, 0.7, u, method=method,
-                                     n_clusters=K)
+                                     n_clusters=K, defensive=0.0)
         phi = float(u @ sel.cost)
         a = 0.7 * sel.inertia / sel.total_weight
         part = {"cost": sel.cost, "labels": sel.labels, "u": u}

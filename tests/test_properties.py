@@ -72,13 +72,15 @@ def test_zero_lambda_and_zero_losses_fall_back_to_weights(impl):
 
 
 def test_sensitivity_upper_bounds_loss_ratio(impl, seed):
-    # With center losses, v(e) = l(c) + lam cost(e); p must be proportional to it.
+    # With center losses, v(e) = l(c) + lam cost(e); p must be proportional to it, mixed with the
+    # defensive uniform share a: p = a / n + (1 - a) v / sum(v).
     rng = np.random.default_rng(seed)
     cost, labels = rng.exponential(size=500), rng.integers(4, size=500)
     losses = np.array([0.0, 1.0, 2.0, 5.0])
-    p = impl.sensitivities(cost, labels, losses, 0.5)
     v = losses[labels] + 0.5 * cost
-    np.testing.assert_allclose(p, v / v.sum(), rtol=1e-13)
+    for a in (0.0, 0.1, 0.5, 1.0):
+        p = impl.sensitivities(cost, labels, losses, 0.5, defensive=a)
+        np.testing.assert_allclose(p, a / 500 + (1 - a) * v / v.sum(), rtol=1e-13)
 
 
 def test_without_replacement_prefix_property(impl, seed):

@@ -62,9 +62,14 @@ def snap_to_rows(X: _F32, centers: _F32, labels: _I64, out: _I64, n_threads: int
 def snap_to_rows(X: _F64, centers: _F64, labels: _I64, out: _I64, n_threads: int) -> None: ...
 def sensitivities(
     cost: _F64, labels: _I64, center_losses: Optional[_F64], n_clusters: int, lam: float,
-    sample_weight: Optional[_F64], method: str, out: _F64, n_threads: int,
+    sample_weight: Optional[_F64], method: str, defensive: float, out: _F64, n_threads: int,
 ) -> None:
     """Sampling probabilities p from costs, labels and (optional) center losses."""
+def sensitivity_probabilities(
+    masses: _F64, sample_weight: Optional[_F64], S: float, U: float, defensive: float, out: _F64,
+    n_threads: int,
+) -> None:
+    """p from masses and the whole dataset's S and U, with the defensive uniform share."""
 def sensitivity_masses(
     cost: _F64, labels: _I64, center_losses: Optional[_F64], n_clusters: int, lam: float,
     sample_weight: Optional[_F64], method: str, a: float, cluster_size: Optional[_F64],

@@ -17,7 +17,7 @@ from .._base.validation import (
     check_n_threads, check_z,
 )
 from .kmeans import check_plusplus_args
-from .sensitivity import check_sensitivity_args
+from .sensitivity import DEFENSIVE, check_sensitivity_args
 
 Arr = np.ndarray
 
@@ -90,8 +90,10 @@ def sensitivities(
     *,
     method: str = "lightweight",
     n_clusters: Optional[int] = None,
+    defensive: float = DEFENSIVE,
 ) -> np.ndarray:
-    """Sampling probabilities p(e) proportional to u_e * v(e), with v an upper bound on the loss.
+    """Sampling probabilities p(e) from u_e * v(e), with v an upper bound on the loss, mixed with
+    a defensive uniform share: p(e) = a u_e / U + (1 - a) u_e v(e) / sum(u v), a = `defensive`.
 
     With center losses l_c (the representatives' losses from the oracle):
     v(e) = l_{c(e)} + lam * cost(e), the Hoelder bound on l(e). Without them, `method` chooses:
@@ -102,6 +104,12 @@ def sensitivities(
     - "coreset": the classic sensitivity bound v(e) = cost(e) / Phi + 1 / |C_c(e)|.
 
     If every v is zero (lam = 0 and no positive center loss), p is proportional to u.
+
+    The uniform share keeps p(e) >= a u_e / U > 0 on every row of positive weight, whatever v:
+    a row the bound calls lossless (lam = 0, or a row equal to a zero-loss representative) can
+    still be drawn, so weighted estimates stay unbiased for any loss, and their variance is at most
+    1 / a times that of uniform sampling's second moment (defensive importance sampling,
+    Hesterberg 1995).
 
     Parameters
     ----------
@@ -117,6 +125,10 @@ def sensitivities(
         Used only without center_losses.
     n_clusters : int, default=None
         Number of clusters; None infers it from center_losses or labels.
+    defensive : float, default=DEFENSIVE
+        The uniform share a in [0, 1]. 0 is the plain sensitivity distribution, which can give
+        p = 0 to rows of positive loss (then estimates are biased); 1 is uniform sampling. The
+        default was chosen by measurement (docs/RESULTS.md, "Defensive share").
 
     Returns
     -------
@@ -235,9 +247,9 @@ def run_snap_to_rows(
 
 
 def run_sensitivities(step: Callable[..., Arr], **arguments: Any) -> Arr:
-    """sensitivities: step(cost, labels, center_losses, k, lam, u, method) -> p."""
-    cost, labels, center_losses, lam, u, method, k = check_sensitivity_args(**arguments)
-    return step(cost, labels, center_losses, k, lam, u, method)
+    """sensitivities: step(cost, labels, center_losses, k, lam, u, method, defensive) -> p."""
+    cost, labels, center_losses, lam, u, method, k, a = check_sensitivity_args(**arguments)
+    return step(cost, labels, center_losses, k, lam, u, method, a)
 
 
 def run_kmeans_plusplus(step: Callable[..., Arr], **arguments: Any) -> Arr:

@@ -22,7 +22,7 @@ from .._base.validation import (
 )
 from .adaptive import AdaptiveSelection
 from .api import parameters_of
-from .sensitivity import METHODS
+from .sensitivity import DEFENSIVE, METHODS, check_defensive
 
 ESTIMATORS = ("plain", "difference")
 
@@ -83,6 +83,7 @@ class SelectOptions:
     loss_fn: Optional[Callable[[np.ndarray], Any]]
     replace: bool
     method: str
+    defensive: float
     estimator: str
     init: Any
     max_iter: Any
@@ -95,7 +96,8 @@ class SelectOptions:
     @classmethod
     def resolve(
         cls, n: int, d: int, *, budget: Any, n_clusters: Any, z: Any, lam: Any, loss_fn: Any,
-        replace: Any, method: Any, estimator: Any, init: Any, max_iter: Any, tol: Any,
+        replace: Any, method: Any, defensive: Any, estimator: Any, init: Any, max_iter: Any,
+        tol: Any,
         max_points_per_center: Any, random_state: Any, n_threads: Any, **data: Any,
     ) -> "SelectOptions":
         """The options from select's bound arguments (`data`: X, sample_weight and progress,
@@ -122,7 +124,7 @@ class SelectOptions:
         return cls(
             budget=budget, n_clusters=k, z=z, lam=1.0 if lam_auto else check_float(lam, "lam", 0.0),
             lam_auto=lam_auto, loss_fn=loss_fn, replace=replace, method=method,
-            estimator=estimator, init=init, max_iter=max_iter, tol=tol,
+            defensive=check_defensive(defensive), estimator=estimator, init=init, max_iter=max_iter, tol=tol,
             max_points_per_center=mppc, seed=seed_from_random_state(random_state),
             n_threads=n_threads, nt=check_n_threads(n_threads),
         )
@@ -158,6 +160,7 @@ def select(
     replace: bool = True,
     sample_weight: Optional[np.ndarray] = None,
     method: str = "lightweight",
+    defensive: float = DEFENSIVE,
     estimator: str = "plain",
     init: Any = "auto",
     max_iter: int = 20,
@@ -212,6 +215,12 @@ def select(
         Row multiplicities u_e; the targets are then sum_e u_e l(e) and its mean.
     method : {"lightweight", "coreset"}, default="lightweight"
         Distribution used without an oracle (see `sensitivities`).
+    defensive : float, default=DEFENSIVE
+        Uniform share a in [0, 1] mixed into p: p = a u / U + (1 - a) p_sensitivity, so every row
+        of positive weight keeps p >= a u / U > 0 and the estimate stays unbiased whatever the
+        loss, lam included (lam = 0, or rows equal to a zero-loss representative, would
+        otherwise get p = 0). 0 is the paper's distribution; 1 is uniform sampling. The default
+        was chosen by measurement (docs/RESULTS.md, "Defensive share").
     estimator : {"plain", "difference"}, default="plain"
         "difference" (needs loss_fn) estimates sum_c |C_c| l(c) + sum_i w_i (l_i - l(c(i))):
         also unbiased, usually much tighter.

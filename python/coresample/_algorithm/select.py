@@ -218,7 +218,10 @@ def _run_select(
     rep_losses, lam = representative_losses(oracle, reps, rep_rows, opts, report)
 
     # 4. Sensitivities and the sample.
-    p = backend.sensitivities(cost, labels, rep_losses, lam, u, method=opts.method, n_clusters=k)
+    p = backend.sensitivities(
+        cost, labels, rep_losses, lam, u, method=opts.method, n_clusters=k,
+        defensive=opts.defensive,
+    )
     check_sample_size(opts.budget, p, opts.replace, "budget")  # replace=False: rows with p > 0
     report("sample", 0, 1)
     indices, weights = backend.sample(p, opts.budget, opts.seed, opts.replace, nt)

@@ -11,11 +11,21 @@ from .._base.validation import (
 
 METHODS = ("lightweight", "coreset")
 
+# The defensive uniform share of every sensitivity distribution (sensitivities' and select's
+# `defensive`): p = a u / U + (1 - a) p_sens keeps p > 0 on every row of positive weight.
+# Chosen by measurement: experiments/defensive.py, docs/RESULTS.md "Defensive share".
+DEFENSIVE = 0.1
+
+
+def check_defensive(defensive: Any) -> float:
+    """The uniform share a, a real number in [0, 1]."""
+    return check_float(defensive, "defensive", 0.0, 1.0)
+
 
 def check_sensitivity_args(
     cost: Any, labels: Any, center_losses: Any, lam: Any, sample_weight: Any, method: Any,
-    n_clusters: Any,
-) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], float, Optional[np.ndarray], str, int]:
+    n_clusters: Any, defensive: Any = DEFENSIVE,
+) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], float, Optional[np.ndarray], str, int, float]:
     cost = check_vector(cost, "cost", nonnegative=True)
     if cost.size == 0:
         raise ValueError("cost is empty")
@@ -37,7 +47,7 @@ def check_sensitivity_args(
     labels = check_labels(labels, n, k)
     u = check_sample_weight(sample_weight, n)
     check_total_bound(cost, labels, center_losses, lam, u)
-    return cost, labels, center_losses, lam, u, method, k
+    return cost, labels, center_losses, lam, u, method, k, check_defensive(defensive)
 
 
 def check_total_bound(

@@ -74,17 +74,18 @@ def aligned(a: Any, dtype: Any) -> Arr:
 
 
 def numeric(backend: str) -> Any:
-    """The backend's numeric steps: (assign(X, centers, z, u, nt), sensitivity_masses)."""
+    """The backend's numeric steps: (assign(X, centers, z, u, nt), sensitivity_masses,
+    sensitivity_probabilities)."""
     if backend == "core":
         from ..core.assign import assign_rows
-        from ..core.sensitivity import sensitivity_masses
+        from ..core.sensitivity import sensitivity_masses, sensitivity_probabilities
 
-        return assign_rows, sensitivity_masses
+        return assign_rows, sensitivity_masses, sensitivity_probabilities
     if backend == "reference":
+        from ..reference import sensitivity
         from ..reference.select import BACKEND
-        from ..reference.sensitivity import sensitivity_masses
 
-        return BACKEND.assign, sensitivity_masses
+        return BACKEND.assign, sensitivity.sensitivity_masses, sensitivity.sensitivity_probabilities
     raise ValueError(f"backend must be 'core' or 'reference', got {backend!r}")
 
 
@@ -149,12 +150,14 @@ def mass_blocks(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
 
 
 def probabilities(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
-    """p = m / S, or u / U when S == 0 (cpp/sensitivity.cpp)."""
-    if spec["S"] == 0.0:
-        u = part["u"]
-        return (np.ones(part["cost"].shape[0]) if u is None else u) / spec["U"]
+    """p of the partition's rows: the backend's defensive mixture of m / S and u / U."""
+    u = part["u"]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return masses(part, spec) / spec["S"]
+        m = masses(part, spec)
+    return numeric(spec["backend"])[2](
+        m, None if u is None else aligned(u, np.float64), spec["S"], spec["U"],
+        spec["defensive"], 1,
+    )
 
 
 def sample_candidates(part: Dict[str, Any], spec: Dict[str, Any]) -> Dict[str, Any]:

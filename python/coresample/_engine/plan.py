@@ -106,7 +106,7 @@ def _run_select(
     spec: Dict[str, Any] = {
         "lam": lam, "center_losses": rep_losses, "method": opts.method, "a": lam * phi / U,
         "sizes": cluster_weights, "phi": phi, "U": U, "seed": opts.seed, "budget": opts.budget,
-        "backend": backend.name,
+        "backend": backend.name, "defensive": opts.defensive,
     }
     spec_h = engine.share(spec)
     S = blocked_total(engine.fetch([engine.submit(K.mass_blocks, p, spec_h) for p in parts]))

@@ -13,11 +13,21 @@ from .._algorithm.api import bind
 
 def probabilities(
     cost: np.ndarray, labels: np.ndarray, center_losses: Optional[np.ndarray], k: int, lam: float,
-    u: Optional[np.ndarray], method: str,
+    u: Optional[np.ndarray], method: str, defensive: float,
 ) -> np.ndarray:
     """Unvalidated core call: p."""
     out = np.empty(cost.shape[0], dtype=np.float64)
-    _core.sensitivities(cost, labels, center_losses, k, lam, u, method, out, 0)
+    _core.sensitivities(cost, labels, center_losses, k, lam, u, method, defensive, out, 0)
+    return out
+
+
+def sensitivity_probabilities(
+    m: np.ndarray, u: Optional[np.ndarray], S: float, U: float, defensive: float, nt: int
+) -> np.ndarray:
+    """p of a run of rows from its masses and the whole dataset's S and U (validated input):
+    the defensive mixture of cpp/sensitivity.cpp, for the engines' partition kernels."""
+    out = np.empty(m.shape[0], dtype=np.float64)
+    _core.sensitivity_probabilities(m, u, S, U, defensive, out, nt)
     return out
 
 

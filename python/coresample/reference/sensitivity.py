@@ -13,7 +13,7 @@ from .._base.blocks import blocked_sum
 
 def probabilities(
     cost: np.ndarray, labels: np.ndarray, center_losses: Optional[np.ndarray], k: int, lam: float,
-    u: Optional[np.ndarray], method: str,
+    u: Optional[np.ndarray], method: str, defensive: float,
 ) -> np.ndarray:
     """p on validated input (section 8)."""
     w = np.ones(cost.shape[0]) if u is None else u
@@ -24,8 +24,18 @@ def probabilities(
         sizes = np.bincount(labels, weights=w, minlength=k)  # adds rows in ascending order
     a = lam * phi / U
     m = sensitivity_masses(cost, labels, center_losses, k, lam, u, method, a, sizes, phi)
-    S = blocked_sum(m)
-    return m / S if S > 0 else w / U
+    return sensitivity_probabilities(m, u, blocked_sum(m), U, defensive)
+
+
+def sensitivity_probabilities(
+    m: np.ndarray, u: Optional[np.ndarray], S: float, U: float, defensive: float, nt: int = 1
+) -> np.ndarray:
+    """Pure NumPy counterpart of `coresample.core.sensitivity.sensitivity_probabilities`:
+    p = a u / U + (1 - a) m / S, or u / U when S == 0."""
+    w = np.ones(m.shape[0]) if u is None else u
+    if S == 0:
+        return w / U
+    return defensive * (w / U) + (1.0 - defensive) * (m / S)
 
 
 
