@@ -1,5 +1,6 @@
 """`coresample select` and `coresample info` (issue 5, item 4): inputs, outputs, exit codes."""
 
+import inspect
 import json
 import os
 import re
@@ -345,3 +346,25 @@ def test_parquet_without_pyarrow_says_what_to_install(data, tmp_path, capsys, mo
         rc, stdout, stderr = _run(_select(src, tmp_path / out, "--quiet"), capsys)
         assert rc == 1 and stdout == ""
         assert "needs pyarrow" in stderr and "pip install pyarrow" in stderr
+
+
+def test_defensive_share_and_select_defaults(data, tmp_path, capsys):
+    """--defensive reaches select (same selection as the library with that share) and the CLI's
+    defaults are select's own, recorded in the metadata."""
+    out = tmp_path / "d.npz"
+    rc, _, _ = _run(_select(data["root"] / "emb.npy", out, "--quiet", "--defensive", "0.5"), capsys)
+    assert rc == 0
+    ref = coresample.select(data["X"], B, n_clusters=K, random_state=SEED, defensive=0.5)
+    with np.load(out) as f:
+        np.testing.assert_array_equal(f["indices"], ref.indices)
+        params = json.loads(str(f["metadata"]))["params"]
+    assert params["defensive"] == 0.5
+    defaults = inspect.signature(coresample.select).parameters
+    rc, _, _ = _run(_select(data["root"] / "emb.npy", out, "--quiet"), capsys)
+    with np.load(out) as f:
+        params = json.loads(str(f["metadata"]))["params"]
+    for name in ("z", "lam", "replace", "method", "defensive", "estimator", "max_points_per_center"):
+        assert params[name] == defaults[name].default, name
+    rc, _, stderr = _run(_select(data["root"] / "emb.npy", out, "--quiet", "--defensive", "2"),
+                         capsys)
+    assert rc == 1 and "defensive" in stderr

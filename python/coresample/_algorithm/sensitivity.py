@@ -14,7 +14,7 @@ METHODS = ("lightweight", "coreset")
 # The defensive uniform share of every sensitivity distribution (sensitivities' and select's
 # `defensive`): p = a u / U + (1 - a) p_sens keeps p > 0 on every row of positive weight.
 # Chosen by measurement: experiments/defensive.py, docs/RESULTS.md "Defensive share".
-DEFENSIVE = 0.1
+DEFENSIVE = 0.2
 
 
 def check_defensive(defensive: Any) -> float:

@@ -122,7 +122,18 @@ def _copy_notes(progress: Any) -> Iterator[None]:
         yield
 
 
+def _select_defaults() -> Dict[str, Any]:
+    """select's defaults, read from its one signature (the CLI restates none of them)."""
+    import inspect
+
+    from .._algorithm import options
+
+    params = inspect.signature(options.select).parameters.values()
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+
 def _build_parser() -> argparse.ArgumentParser:
+    default = _select_defaults()
     parser = argparse.ArgumentParser(
         prog="coresample", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -149,36 +160,45 @@ def _build_parser() -> argparse.ArgumentParser:
     sel.add_argument("--key", help="array name inside a .npz input")
     sel.add_argument("--column", help="embedding column of a parquet input")
     sel.add_argument(
-        "--z", type=float, default=2.0, help="cost exponent (2 k-means, 1 k-median; default 2)"
+        "--z", type=float, default=default["z"],
+        help="cost exponent (2 k-means, 1 k-median; default %(default)s)",
     )
     sel.add_argument(
         "--lam",
         type=_lam,
-        default=1.0,
-        help="Hoelder constant >= 0, or 'auto' (needs --loss-file; default 1)",
+        default=default["lam"],
+        help="Hoelder constant >= 0, or 'auto' (needs --loss-file; default %(default)s)",
     )
     sel.add_argument(
         "--replace",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="i.i.d. draws (--replace, default) or distinct rows (--no-replace)",
+        default=default["replace"],
+        help="i.i.d. draws (--replace) or distinct rows (--no-replace); default %(default)s",
     )
     sel.add_argument(
         "--method",
         choices=["lightweight", "coreset"],
-        default="lightweight",
-        help="distribution without an oracle (default lightweight)",
+        default=default["method"],
+        help="distribution without an oracle (default %(default)s)",
+    )
+    sel.add_argument(
+        "--defensive",
+        type=float,
+        default=default["defensive"],
+        metavar="A",
+        help="uniform share a in [0, 1] mixed into p, so every row keeps p > 0 (default "
+        "%(default)s; 0: the paper's distribution)",
     )
     sel.add_argument(
         "--estimator",
         choices=["plain", "difference"],
-        default="plain",
-        help="estimator with --loss-file (difference needs it; default plain)",
+        default=default["estimator"],
+        help="estimator with --loss-file (difference needs it; default %(default)s)",
     )
     sel.add_argument(
         "--points-per-center",
         type=_points_per_center,
-        default="auto",
+        default=default["max_points_per_center"],
         metavar="N|auto|all",
         help="fit the centers on N rows per center (a uniform subsample), 'all' rows, or 'auto' "
         "(48 on large problems, else all; default). A subsample fit reads shards and float16 "
@@ -368,7 +388,8 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         # select's keyword arguments from the command line, named once for the call and the file.
         options = dict(
             n_clusters=args.clusters, z=args.z, lam=args.lam, replace=args.replace,
-            method=args.method, estimator=args.estimator, random_state=args.seed,
+            method=args.method, defensive=args.defensive, estimator=args.estimator,
+            random_state=args.seed,
             n_threads=args.threads, max_points_per_center=args.points_per_center,
         )
         detail = (
