@@ -93,3 +93,39 @@ def assert_same_sample(p, size, replace, seed, n_threads=None):
         assert len(np.unique(a_idx)) == size
     assert np.all(p[a_idx] > 0)
     return a_idx, a_w
+
+
+# --- the engines' tests (test_engines, test_dask, test_ray): one dataset, one comparison ------
+
+ENGINE_N, ENGINE_D, ENGINE_K = 5000, 8, 6
+
+
+def engine_rows():
+    """5,000 x 8 float32 rows in 6 Gaussian clusters."""
+    rng = np.random.default_rng(0)
+    centers = rng.normal(scale=4.0, size=(ENGINE_K, ENGINE_D))
+    X = centers[rng.integers(ENGINE_K, size=ENGINE_N)] + rng.normal(size=(ENGINE_N, ENGINE_D))
+    return X.astype(np.float32)
+
+
+def engine_weights():
+    """Sample weights for engine_rows, every ninth zero."""
+    w = np.random.default_rng(1).uniform(0.0, 3.0, size=ENGINE_N)
+    w[::9] = 0.0
+    return w
+
+
+def assert_same_selection(got, ref, estimate=False):
+    """An engine's Selection equals the single-machine one: indices, weights bit for bit,
+    representatives, centers, inertia, cluster weights, totals, lambda and queries."""
+    np.testing.assert_array_equal(got.indices, ref.indices)
+    assert got.weights.tobytes() == ref.weights.tobytes()  # bit for bit
+    np.testing.assert_array_equal(got.representatives, ref.representatives)
+    np.testing.assert_array_equal(got.centers, ref.centers)
+    assert got.inertia == ref.inertia
+    assert got.cluster_weights.tobytes() == ref.cluster_weights.tobytes()
+    assert got.total_weight == ref.total_weight
+    assert got.lam == ref.lam and got.n_queries == ref.n_queries
+    if estimate:
+        assert got.estimate == ref.estimate and got.stderr == ref.stderr and got.ci == ref.ci
+        np.testing.assert_array_equal(got.losses, ref.losses)

@@ -14,10 +14,13 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 import coresample  # noqa: E402
 import coresample.dask as cdask  # noqa: E402
+from conftest import (  # noqa: E402
+    ENGINE_D, ENGINE_K, ENGINE_N, assert_same_selection, engine_rows, engine_weights,
+)
 
 pytestmark = pytest.mark.dask
 
-N, D, K, B, M = 5000, 8, 6, 60, 24
+N, D, K, B, M = ENGINE_N, ENGINE_D, ENGINE_K, 60, 24
 CHUNKINGS = [1000, 1024, 3000, (700, 2300, 1000, 1000), (5000,)]
 
 
@@ -45,34 +48,18 @@ def client(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def X():
-    rng = np.random.default_rng(0)
-    centers = rng.normal(scale=4.0, size=(K, D))
-    return (centers[rng.integers(K, size=N)] + rng.normal(size=(N, D))).astype(np.float32)
+    return engine_rows()
 
 
 @pytest.fixture(scope="module")
 def u():
-    w = np.random.default_rng(1).uniform(0.0, 3.0, size=N)
-    w[::9] = 0.0
-    return w
+    return engine_weights()
 
 
 def loss_of(X):
     return lambda rows: np.asarray(X[rows, 0], dtype=np.float64) ** 2 + 0.5
 
 
-def assert_same(got, ref, estimate=False):
-    np.testing.assert_array_equal(got.indices, ref.indices)
-    assert got.weights.tobytes() == ref.weights.tobytes()  # bit for bit
-    np.testing.assert_array_equal(got.representatives, ref.representatives)
-    np.testing.assert_array_equal(got.centers, ref.centers)
-    assert got.inertia == ref.inertia
-    assert got.cluster_weights.tobytes() == ref.cluster_weights.tobytes()
-    assert got.total_weight == ref.total_weight
-    assert got.lam == ref.lam and got.n_queries == ref.n_queries
-    if estimate:
-        assert got.estimate == ref.estimate and got.stderr == ref.stderr and got.ci == ref.ci
-        np.testing.assert_array_equal(got.losses, ref.losses)
 
 
 @pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
@@ -81,7 +68,7 @@ def test_same_selection_as_one_machine(client, X, chunks, seed):
     kw = dict(n_clusters=K, max_points_per_center=M, random_state=seed, replace=False)
     ref = coresample.select(X, B, **kw)
     got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, **kw)
-    assert_same(got, ref)
+    assert_same_selection(got, ref)
 
 
 @pytest.mark.parametrize("chunks", [1000, (700, 2300, 2000), (5000,)], ids=str)
@@ -91,7 +78,7 @@ def test_defaults_give_the_same_selection(client, X, chunks):
     ref = coresample.select(X, B, n_clusters=K, random_state=21)
     with pytest.warns(coresample.CopyWarning, match="all-rows fit gathers all 5000 rows"):
         got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, n_clusters=K, random_state=21)
-    assert_same(got, ref)
+    assert_same_selection(got, ref)
     assert got.replace is True
     np.testing.assert_array_equal(got.labels.compute(), ref.labels)
 
@@ -146,7 +133,7 @@ def test_sample_weight(client, X, u, chunks, dask_weights):
     ref = coresample.select(X, B, sample_weight=u, **kw)
     uu = da.from_array(u, chunks=600) if dask_weights else u
     got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, sample_weight=uu, **kw)
-    assert_same(got, ref)
+    assert_same_selection(got, ref)
 
 
 @pytest.mark.parametrize(
@@ -162,7 +149,7 @@ def test_loss_fn_estimate(client, X, u, extra):
               replace=False, **extra)
     ref = coresample.select(X, B, **kw)
     got = cdask.select(da.from_array(X, chunks=(1000, D)), B, **kw)
-    assert_same(got, ref, estimate=True)
+    assert_same_selection(got, ref, estimate=True)
     reps_loss = loss_of(X)(got.representatives)
     a = got.estimate_from(got.losses, representative_losses=reps_loss)
     b = ref.estimate_from(ref.losses, representative_losses=reps_loss)
@@ -181,7 +168,7 @@ def test_options(client, X, u, extra):
         extra["sample_weight"] = u
     ref = coresample.select(X, B, **extra)
     got = cdask.select(da.from_array(X, chunks=(3000, D)), B, **extra)
-    assert_same(got, ref)
+    assert_same_selection(got, ref)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float16])
@@ -190,7 +177,7 @@ def test_dtypes(client, X, dtype):
     kw = dict(n_clusters=K, max_points_per_center=M, random_state=9, replace=False)
     ref = coresample.select(Xd, B, **kw)
     got = cdask.select(da.from_array(Xd, chunks=(1500, D)), B, **kw)
-    assert_same(got, ref)
+    assert_same_selection(got, ref)
 
 
 def test_errors(client, X):
@@ -212,12 +199,12 @@ def test_with_replacement(client, X, u, chunks, budget):
     kw = dict(n_clusters=K, max_points_per_center=M, random_state=8, replace=True)
     ref = coresample.select(X, budget, **kw)
     got = cdask.select(da.from_array(X, chunks=(chunks, D)), budget, **kw)
-    assert_same(got, ref)
+    assert_same_selection(got, ref)
     assert got.replace is True
     ref = coresample.select(X, budget, sample_weight=u, loss_fn=loss_of(X), estimator="difference", **kw)
     got = cdask.select(da.from_array(X, chunks=(chunks, D)), budget, sample_weight=u,
                        loss_fn=loss_of(X), estimator="difference", **kw)
-    assert_same(got, ref, estimate=True)
+    assert_same_selection(got, ref, estimate=True)
 
 
 def test_worker_killed_mid_run(client, X, tmp_path):
@@ -246,7 +233,7 @@ def test_worker_killed_mid_run(client, X, tmp_path):
     assert os.path.exists(os.path.join(flags, "killed")), "no worker was killed"
     client.wait_for_workers(2, timeout=60)
     assert set(client.scheduler_info()["workers"]) != before  # a new worker process joined
-    assert_same(got, ref)
+    assert_same_selection(got, ref)
 
 
 def test_kmeans(client, X):

@@ -11,12 +11,15 @@ pytest.importorskip("ray.data")
 
 import coresample  # noqa: E402
 import coresample.ray as cray  # noqa: E402
+from conftest import (  # noqa: E402
+    ENGINE_D, ENGINE_K, ENGINE_N, assert_same_selection, engine_rows,
+)
 
 # Ray's own deprecation notices must not fail the suite (warnings are errors in pyproject).
 pytestmark = [pytest.mark.ray, pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.filterwarnings("ignore::FutureWarning")]
 
-N, D, K, B, M = 5000, 8, 6, 60, 24
+N, D, K, B, M = ENGINE_N, ENGINE_D, ENGINE_K, 60, 24
 
 
 @pytest.fixture(scope="module")
@@ -38,25 +41,13 @@ def local_ray():
 
 @pytest.fixture(scope="module")
 def X():
-    rng = np.random.default_rng(0)
-    centers = rng.normal(scale=4.0, size=(K, D))
-    return (centers[rng.integers(K, size=N)] + rng.normal(size=(N, D))).astype(np.float32)
+    return engine_rows()
 
 
 def dataset(X, blocks):
     return ray.data.from_numpy(X).repartition(blocks)
 
 
-def assert_same(got, ref, estimate=False):
-    np.testing.assert_array_equal(got.indices, ref.indices)
-    assert got.weights.tobytes() == ref.weights.tobytes()  # bit for bit
-    np.testing.assert_array_equal(got.representatives, ref.representatives)
-    assert got.inertia == ref.inertia
-    assert got.cluster_weights.tobytes() == ref.cluster_weights.tobytes()
-    assert got.total_weight == ref.total_weight
-    assert got.lam == ref.lam and got.n_queries == ref.n_queries
-    if estimate:
-        assert got.estimate == ref.estimate and got.stderr == ref.stderr and got.ci == ref.ci
 
 
 @pytest.mark.parametrize("blocks", [1, 3, 7])
@@ -65,7 +56,7 @@ def test_defaults_give_the_same_selection(local_ray, X, blocks):
     ref = coresample.select(X, B, n_clusters=K, random_state=2)
     with pytest.warns(coresample.CopyWarning, match="all-rows fit gathers all 5000 rows"):
         got = cray.select(dataset(X, blocks), B, n_clusters=K, random_state=2)
-    assert_same(got, ref)
+    assert_same_selection(got, ref)
     assert isinstance(got.labels, cray.RayVector) and "Ray" in repr(got)
     np.testing.assert_array_equal(got.labels.compute(), ref.labels)
     np.testing.assert_array_equal(got.probabilities.compute(), ref.probabilities)
@@ -80,17 +71,17 @@ def test_weights_oracle_and_subsample_fit(local_ray, X, replace):
               sample_weight=u, loss_fn=loss, estimator="difference", lam="auto")
     ref = coresample.select(X, B, **kw)
     got = cray.select(dataset(X, 4), B, **kw)
-    assert_same(got, ref, estimate=True)
+    assert_same_selection(got, ref, estimate=True)
     np.testing.assert_array_equal(got.sample_weight.compute(), u)
 
 
 def test_float16_and_list_column(local_ray, X):
     X16 = X.astype(np.float16)
     kw = dict(n_clusters=K, random_state=7, replace=False, max_points_per_center=M)
-    assert_same(cray.select(dataset(X16, 2), B, **kw), coresample.select(X16, B, **kw))
+    assert_same_selection(cray.select(dataset(X16, 2), B, **kw), coresample.select(X16, B, **kw))
     rows = ray.data.from_items([{"emb": X[i].tolist()} for i in range(1500)])
     ref = coresample.select(X[:1500].astype(np.float64), 30, **kw)
-    assert_same(cray.select(rows, 30, **kw), ref)
+    assert_same_selection(cray.select(rows, 30, **kw), ref)
 
 
 def test_errors(local_ray, X):
