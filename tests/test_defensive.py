@@ -80,3 +80,18 @@ def test_bad_defensive_names_the_argument(impl, bad, exc):
         impl.select(X, 10, n_clusters=3, defensive=bad)
     with pytest.raises(exc, match="defensive"):
         impl.sensitivities(np.ones(5), np.zeros(5, dtype=np.int64), defensive=bad)
+
+
+@IMPLS
+def test_regression_distributions_keep_every_row(impl):
+    """Regression's default distribution is half uniform by construction (p >= 1 / 2n); its pilot
+    distribution r^2 + lam cost, which is 0 on a cluster whose representative has residual 0
+    when lam = 0, keeps every row through the defensive share."""
+    rng = np.random.default_rng(5)
+    A = np.ascontiguousarray(np.c_[np.ones(3000), rng.normal(size=(3000, 3))])
+    b = A @ np.array([1.0, 2.0, -1.0, 0.5]) + rng.normal(size=3000)
+    p = impl.regression.row_probabilities(A, b, random_state=0)
+    assert p.min() >= 0.5 / 3000 * (1 - 1e-9)
+    zero = lambda reps: np.where(np.arange(reps.shape[0]) % 2 == 0, 0.0, 1.0)  # noqa: E731
+    p = impl.regression.row_probabilities(A, b, pilot_residuals=zero, lam=0.0, random_state=0)
+    assert p.min() >= DEFENSIVE / 3000 * (1 - 1e-9)

@@ -452,8 +452,13 @@ def _probabilities(
         return _leverage_probabilities(_approx_leverage(A, sketch, sketch_size, jl_dim, seed)), None, None
 
     Y, lipschitz2 = _clustering_coordinates(A, b, bool(include_target), scaling)
+    # No defensive share here: this lightweight distribution is already half uniform (p >= u / 2U
+    # whenever Phi > 0, uniform when Phi = 0), and the share measured 1.0-1.3x worse on it
+    # (docs/RESULTS.md section d). The pilot's distribution below, r^2 + lam cost, can be 0 on a
+    # row and keeps the default share.
     sel = backend.select(
-        Y, 1, n_clusters=k, max_points_per_center=mppc, random_state=seed, n_threads=n_threads
+        Y, 1, n_clusters=k, max_points_per_center=mppc, random_state=seed, n_threads=n_threads,
+        defensive=0.0,
     )
     reps = sel.representatives
     if pilot is None:
