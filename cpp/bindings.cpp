@@ -204,23 +204,42 @@ SensitivityMethod method_of(const std::string& method) {
   throw py::value_error("method must be 'lightweight' or 'coreset', got '" + method + "'");
 }
 
-void sensitivities_py(const Array<double>& cost, const Array<std::int64_t>& labels,
-                      const OptArray<double>& center_losses, index_t n_clusters, double lam,
-                      const OptArray<double>& sample_weight, const std::string& method,
-                      double defensive, Array<double>& out, int n_threads) {
+/// The checked arguments shared by sensitivities and sensitivity_masses (GIL held).
+struct SensitivityArgs {
+  index_t n;
+  const double* cost;
+  const index_t* labels;
+  const double* center_losses;
+  const double* u;
+  SensitivityMethod method;
+  double* out;
+};
+
+SensitivityArgs sensitivity_args(const Array<double>& cost, const Array<std::int64_t>& labels,
+                                 const OptArray<double>& center_losses, index_t n_clusters,
+                                 const OptArray<double>& sample_weight, const std::string& method,
+                                 Array<double>& out, int n_threads) {
   require_ndim(cost, 1, "cost");
   const index_t n = cost.shape(0);
   if (n_clusters < 1) throw py::value_error("n_clusters must be >= 1");
   require_vector(labels, n, "labels");
-  const double* l = opt_ptr(center_losses, n_clusters, "center_losses");
-  const double* u = opt_ptr(sample_weight, n, "sample_weight");
-  const SensitivityMethod m = method_of(method);
-  double* o = out_ptr(out, n, "out");
+  SensitivityArgs a{n, cost.data(), labels.data(),
+                    opt_ptr(center_losses, n_clusters, "center_losses"),
+                    opt_ptr(sample_weight, n, "sample_weight"), method_of(method),
+                    out_ptr(out, n, "out")};
   require_threads(n_threads);
-  const double* c = cost.data();
-  const index_t* lab = labels.data();
+  return a;
+}
+
+void sensitivities_py(const Array<double>& cost, const Array<std::int64_t>& labels,
+                      const OptArray<double>& center_losses, index_t n_clusters, double lam,
+                      const OptArray<double>& sample_weight, const std::string& method,
+                      double defensive, Array<double>& out, int n_threads) {
+  const SensitivityArgs a = sensitivity_args(cost, labels, center_losses, n_clusters,
+                                             sample_weight, method, out, n_threads);
   py::gil_scoped_release release;
-  sensitivities(c, lab, n, l, n_clusters, lam, u, m, defensive, o, n_threads);
+  sensitivities(a.cost, a.labels, a.n, a.center_losses, n_clusters, lam, a.u, a.method, defensive,
+                a.out, n_threads);
 }
 
 void sensitivity_probabilities_py(const Array<double>& masses,
@@ -241,23 +260,15 @@ void sensitivity_masses_py(const Array<double>& cost, const Array<std::int64_t>&
                            const OptArray<double>& sample_weight, const std::string& method,
                            double a, const OptArray<double>& cluster_size, double phi,
                            Array<double>& out, int n_threads) {
-  require_ndim(cost, 1, "cost");
-  const index_t n = cost.shape(0);
-  if (n_clusters < 1) throw py::value_error("n_clusters must be >= 1");
-  require_vector(labels, n, "labels");
-  const double* l = opt_ptr(center_losses, n_clusters, "center_losses");
-  const double* u = opt_ptr(sample_weight, n, "sample_weight");
+  const SensitivityArgs s = sensitivity_args(cost, labels, center_losses, n_clusters,
+                                             sample_weight, method, out, n_threads);
   const double* size = opt_ptr(cluster_size, n_clusters, "cluster_size");
-  const SensitivityMethod m = method_of(method);
-  if (l == nullptr && m == SensitivityMethod::kCoreset && size == nullptr) {
+  if (s.center_losses == nullptr && s.method == SensitivityMethod::kCoreset && size == nullptr) {
     throw py::value_error("method 'coreset' needs cluster_size");
   }
-  double* o = out_ptr(out, n, "out");
-  require_threads(n_threads);
-  const double* c = cost.data();
-  const index_t* lab = labels.data();
   py::gil_scoped_release release;
-  sensitivity_masses(c, lab, n, l, n_clusters, lam, u, m, a, size, phi, o, n_threads);
+  sensitivity_masses(s.cost, s.labels, s.n, s.center_losses, n_clusters, lam, s.u, s.method, a,
+                     size, phi, s.out, n_threads);
 }
 
 void sample_with_replacement_py(const Array<double>& p, index_t size, std::uint64_t seed,
