@@ -183,7 +183,7 @@ def test_estimate_lam_blocked_equals_brute_force():
 
 def test_select_lam_auto(impl):
     sel = impl.select(X_BLOBS, 100, n_clusters=12, loss_fn=lambda i: LOSS[i], lam="auto",
-                      random_state=0)
+                      random_state=0, design="sensitivity")
     expected = coresample.estimate_lam(X_BLOBS[sel.representatives], sel.representative_losses)
     assert sel.lam == pytest.approx(expected) and sel.lam > 0
     assert sel.n_queries <= 112  # no queries beyond representatives and samples

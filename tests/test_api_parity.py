@@ -7,7 +7,8 @@ import coresample.reference as reference
 SHARED = [
     "KMeans", "Selection", "Estimate", "CopyWarning", "assign", "estimate", "kmeans_plusplus",
     "sample", "select", "sensitivities", "snap_to_rows", "AdaptiveSelection", "select_adaptive",
-    "estimate_lam", "sample_size", "baselines", "regression", "Shards",
+    "estimate_lam", "sample_size", "baselines", "regression", "Shards", "evaluate", "Evaluation",
+    "Plan",
 ]
 MODULES = {"baselines", "regression"}  # submodules: their own names and signatures are checked in their tests
 
@@ -34,7 +35,7 @@ def test_kmeans_methods_match():
 
 def test_reference_docstrings_point_to_core():
     for name in ["assign", "kmeans_plusplus", "sample", "select", "sensitivities", "snap_to_rows", "KMeans",
-                 "select_adaptive"]:
+                 "select_adaptive", "evaluate"]:
         doc = getattr(reference, name).__doc__
         assert doc.startswith(f"Pure NumPy counterpart of `coresample.{name}`"), name
 

@@ -93,6 +93,8 @@ def test_loss_file_estimate_and_options(data, tmp_path, capsys):
         "--no-replace",
         "--estimator",
         "difference",
+        "--design",
+        "sensitivity",
         "--z",
         "1",
         "--threads",
@@ -104,7 +106,8 @@ def test_loss_file_estimate_and_options(data, tmp_path, capsys):
     rc, stdout, stderr = _run(args, capsys)
     assert rc == 0
     ref = _expected(
-        data["X"], data["losses"], lam="auto", replace=False, estimator="difference", z=1.0
+        data["X"], data["losses"], lam="auto", replace=False, estimator="difference", z=1.0,
+        design="sensitivity",
     )
     summary = json.loads(stdout)
     assert summary["estimate"] == pytest.approx(ref.estimate) and summary["out"] == str(out)

@@ -24,7 +24,8 @@ def zero_one_task(n=2000, seed=0):
 def test_every_row_of_positive_weight_keeps_p_positive(impl):
     X, loss = zero_one_task()
     u = np.where(np.arange(X.shape[0]) % 5 == 0, 0.0, 1.0)
-    kw = dict(n_clusters=8, lam=0.0, loss_fn=lambda i: loss[i], random_state=0, sample_weight=u)
+    kw = dict(n_clusters=8, lam=0.0, loss_fn=lambda i: loss[i], random_state=0, sample_weight=u,
+              design="sensitivity")
     plain = impl.select(X, 50, defensive=0.0, **kw)
     assert (plain.probabilities[u > 0] == 0).any()  # the failure the share exists for
     sel = impl.select(X, 50, **kw)
@@ -44,7 +45,7 @@ def test_unbiased_on_a_zero_one_loss_with_lam_zero(replace, estimator):
         return np.array([
             coresample.select(X, 40, n_clusters=8, lam=0.0, loss_fn=lambda i: loss[i],
                               replace=replace, estimator=estimator, defensive=defensive,
-                              random_state=seed).estimate
+                              random_state=seed, design="sensitivity").estimate
             for seed in range(300)
         ])
 

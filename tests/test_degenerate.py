@@ -78,14 +78,16 @@ def test_one_feature_and_one_cluster(z):
 def test_zero_total_cost_with_an_oracle_uses_the_representatives_losses():
     X = np.repeat(np.eye(3), 20, axis=0)  # three exact clusters: every cost is 0
     losses = np.repeat([1.0, 2.0, 7.0], 20)
-    a, b = both(X=X, n_clusters=3, loss_fn=lambda rows: losses[rows], budget=30, defensive=0.0)
+    a, b = both(X=X, n_clusters=3, loss_fn=lambda rows: losses[rows], budget=30, defensive=0.0,
+                design="sensitivity")
     assert_same(a, b)
     assert a.inertia == 0.0
     np.testing.assert_allclose(a.probabilities, losses / losses.sum())
     assert a.estimate == pytest.approx(losses.mean(), rel=1e-12)  # exact: p is proportional to l
     # The default mixes in the defensive uniform share.
     share = DEFENSIVE
-    a, b = both(X=X, n_clusters=3, loss_fn=lambda rows: losses[rows], budget=30)
+    a, b = both(X=X, n_clusters=3, loss_fn=lambda rows: losses[rows], budget=30,
+                design="sensitivity")
     assert_same(a, b)
     np.testing.assert_allclose(a.probabilities, share / 60 + (1 - share) * losses / losses.sum())
 
@@ -93,8 +95,8 @@ def test_zero_total_cost_with_an_oracle_uses_the_representatives_losses():
 def test_zero_sample_weights_are_never_drawn():
     X = RNG.normal(size=(400, 4))
     u = np.where(np.arange(400) % 3 == 0, 0.0, 1.0)
-    for replace in (True, False):
-        a, b = both(X=X, n_clusters=6, sample_weight=u, replace=replace, budget=100)
+    for replace, design in [(r, d) for r in (True, False) for d in ("stratified", "sensitivity")]:
+        a, b = both(X=X, n_clusters=6, sample_weight=u, replace=replace, budget=100, design=design)
         assert_same(a, b)
         assert (u[a.indices] > 0).all() and (a.probabilities[u == 0] == 0).all()
     with pytest.raises(ValueError, match="sample_weight"):

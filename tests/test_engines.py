@@ -67,7 +67,8 @@ def cover(pattern, n):
 def assert_same(got, ref, estimate=False):
     """assert_same_selection, and the n-length fields (NumPy on LocalEngine)."""
     assert_same_selection(got, ref, estimate)
-    for name in ("labels", "cost", "probabilities"):
+    assert got.design == ref.design
+    for name in ("labels", "cost", "probabilities", "strata", "stratum_sizes", "allocation"):
         np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
 
 
@@ -85,13 +86,22 @@ def test_defaults_match_select(X, chunks):
 
 @pytest.mark.parametrize(
     "extra",
-    [dict(replace=False), dict(max_points_per_center=M), dict(method="coreset", sample_weight="u"),
-     dict(loss_fn="loss", lam="auto", estimator="difference", sample_weight="u"),
-     dict(loss_fn="loss", replace=False, max_points_per_center=M), dict(z=1.0, lam=0.0),
+    [dict(replace=False), dict(max_points_per_center=M),
+     dict(method="coreset", sample_weight="u", design="sensitivity"),
+     dict(loss_fn="loss", lam="auto", estimator="difference", sample_weight="u",
+          design="sensitivity"),
+     dict(loss_fn="loss", replace=False, max_points_per_center=M),
+     dict(loss_fn="loss", replace=False, max_points_per_center=M, design="sensitivity"),
+     dict(z=1.0, lam=0.0, design="sensitivity"),
      dict(init="k-means||", max_points_per_center=M),
-     dict(loss_fn="loss", lam=0.0, defensive=0.3, replace=False), dict(defensive=1.0)],
-    ids=["without", "subsample", "coreset_u", "oracle_u", "oracle_without", "z1_lam0", "kmpar",
-         "defensive", "uniform"],
+     dict(loss_fn="loss", lam=0.0, defensive=0.3, replace=False, design="sensitivity"),
+     dict(defensive=1.0, design="sensitivity"),
+     dict(loss_fn="loss", sample_weight="u"), dict(loss_fn="loss", sample_weight="u", replace=False),
+     dict(loss_fn="loss", replace=False, budget=2 * K + 7), dict(loss_fn="loss", budget=7),
+     dict(budget=N, replace=False)],
+    ids=["without", "subsample", "coreset_u", "oracle_u", "oracle_without", "sens_without",
+         "z1_lam0", "kmpar", "defensive", "uniform", "strat_u", "strat_u_without",
+         "strat_every_cluster", "strat_grouped", "strat_census"],
 )
 @pytest.mark.parametrize("chunks", [(1000,), (700, 2300, 1000, 1000)], ids=str)
 def test_options_match_select(X, u, extra, chunks):
@@ -101,8 +111,9 @@ def test_options_match_select(X, u, extra, chunks):
     if extra.get("loss_fn") == "loss":
         extra["loss_fn"] = loss_of(X)
     extra.setdefault("max_points_per_center", 2 * M)  # the all-rows fit: test_defaults_match_select
-    ref = coresample.select(X, B, n_clusters=K, random_state=4, **extra)
-    got = plan_select(coresample, X, B, chunks, n_clusters=K, random_state=4, **extra)
+    budget = extra.pop("budget", B)
+    ref = coresample.select(X, budget, n_clusters=K, random_state=4, **extra)
+    got = plan_select(coresample, X, budget, chunks, n_clusters=K, random_state=4, **extra)
     assert_same(got, ref, estimate="loss_fn" in extra)
 
 
@@ -148,7 +159,7 @@ def test_kernels_driven_by_hand(X):
     """The partition kernels driven by a plain loop (what any driver does), with the
     representatives taken from the single-machine call."""
     ref = coresample.select(X, B, n_clusters=K, max_points_per_center=M, random_state=6,
-                            replace=False)
+                            replace=False, design="sensitivity")
     reps = X[ref.representatives]
     edges = [0, 2048, 3072, N]
     parts = [Kn.assign_partition(X[a:b], a, reps, 2.0, None, N, 1)
@@ -168,7 +179,8 @@ def test_kernels_driven_by_hand(X):
 def test_masses_are_the_backends_formula(X, u):
     """The kernels' masses are the backend's (the formula exists once per backend): the core's
     and the reference's agree with p = m / S from `sensitivities` on every method."""
-    sel = coresample.select(X, B, n_clusters=K, random_state=1, sample_weight=u)
+    sel = coresample.select(X, B, n_clusters=K, random_state=1, sample_weight=u,
+                            design="sensitivity")
     sizes = sel.cluster_weights
     for center_losses, method in [(None, "lightweight"), (None, "coreset"), (np.arange(K) + 0.5, "lightweight")]:
         p = coresample.sensitivities(sel.cost, sel.labels, center_losses, 0.7, u, method=method,

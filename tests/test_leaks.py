@@ -86,15 +86,19 @@ def owns_memory(a):
     return True
 
 
+@pytest.mark.parametrize("design", ["stratified", "sensitivity"])
 @pytest.mark.parametrize("impl", [coresample, coresample.reference], ids=["core", "reference"])
-def test_returned_arrays_own_their_memory_and_inputs_are_released(impl):
+def test_returned_arrays_own_their_memory_and_inputs_are_released(impl, design):
     X = np.random.default_rng(4).normal(size=(3000, 6))
     w = np.ones(3000)
     refs = sys.getrefcount(X), sys.getrefcount(w)
     sel = impl.select(X, 40, n_clusters=5, random_state=0, sample_weight=w,
-                      loss_fn=lambda rows: X[rows, 0] ** 2)
-    for name in ("indices", "weights", "probabilities", "representatives", "labels", "cost",
-                 "centers", "cluster_weights", "losses", "representative_losses"):
+                      loss_fn=lambda rows: X[rows, 0] ** 2, design=design)
+    names = ["indices", "weights", "probabilities", "representatives", "labels", "cost",
+             "centers", "cluster_weights", "losses"]
+    names += (["representative_losses"] if design == "sensitivity"
+              else ["strata", "stratum_sizes", "allocation"])
+    for name in names:
         arr = getattr(sel, name)
         assert owns_memory(arr), name
         assert not np.shares_memory(arr, X), name

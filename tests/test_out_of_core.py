@@ -54,11 +54,14 @@ SPLITS = {
 
 @pytest.mark.parametrize("split", list(SPLITS))
 @pytest.mark.parametrize("replace", [True, False])
-@pytest.mark.parametrize("z", [2.0, 1.0])
-def test_shards_give_the_in_memory_selection(impl, X, split, replace, z):
+@pytest.mark.parametrize("z,design", [(2.0, "sensitivity"), (1.0, "sensitivity"),
+                                      (2.0, "stratified")])
+def test_shards_give_the_in_memory_selection(impl, X, split, replace, z, design):
     parts = np.split(X, np.cumsum(SPLITS[split])[:-1])
     kw = dict(n_clusters=K, z=z, replace=replace, random_state=7, max_points_per_center=20,
-              loss_fn=loss(X), lam="auto", estimator="difference")
+              loss_fn=loss(X), design=design)
+    if design == "sensitivity":
+        kw.update(lam="auto", estimator="difference")
     assert_same_selection(impl.select(impl.Shards(parts), B, **kw), impl.select(X, B, **kw))
 
 

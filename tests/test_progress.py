@@ -28,6 +28,12 @@ def test_core_reports_every_phase():
     assert lloyd and lloyd == [(i, 5) for i in range(1, len(lloyd) + 1)]
     tail = [a for a in log if a[0] in ("assign", "oracle", "sample")]
     n = X.shape[0]  # assign counts rows (in blocks for out-of-core input)
+    assert tail == [("assign", 0, n), ("assign", n, n), ("sample", 0, 1), ("sample", 1, 1),
+                    ("oracle", 0, 1), ("oracle", 1, 1)]  # the stratified design: one query call
+    log.clear()
+    coresample.select(X, 50, n_clusters=8, loss_fn=lambda i: LOSS[i], random_state=0, max_iter=5,
+                      tol=0.0, progress=lambda *a: log.append(a), design="sensitivity")
+    tail = [a for a in log if a[0] in ("assign", "oracle", "sample")]
     assert tail == [("assign", 0, n), ("assign", n, n), ("oracle", 0, 2), ("oracle", 1, 2),
                     ("sample", 0, 1), ("sample", 1, 1), ("oracle", 2, 2)]
 

@@ -137,9 +137,14 @@ def test_select_queries_each_row_once(impl, seed):
         asked.extend(rows.tolist())
         return np.ones(len(rows))
 
-    sel = impl.select(X, 400, n_clusters=5, loss_fn=loss_fn, random_state=seed)
+    sel = impl.select(X, 400, n_clusters=5, loss_fn=loss_fn, random_state=seed,
+                      design="sensitivity")
     assert len(asked) == len(set(asked)) == sel.n_queries
     assert set(asked) == set(sel.representatives.tolist()) | set(sel.indices.tolist())
+    asked.clear()  # the stratified design queries the sampled rows only
+    sel = impl.select(X, 400, n_clusters=5, loss_fn=loss_fn, random_state=seed)
+    assert len(asked) == len(set(asked)) == sel.n_queries
+    assert set(asked) == set(sel.indices.tolist())
 
 
 def test_select_representatives_are_members(impl, seed):

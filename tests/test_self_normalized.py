@@ -16,7 +16,8 @@ def test_by_hand():
 @pytest.mark.parametrize("replace", [True, False])
 def test_constant_losses_are_exact(replace):
     X, _ = blobs(2000, 3, 5, seed=1)
-    sel = coresample.select(X, 100, n_clusters=5, replace=replace, random_state=3)
+    sel = coresample.select(X, 100, n_clusters=5, replace=replace, random_state=3,
+                            design="sensitivity")
     losses = np.full(100, 0.7)
     est = sel.estimate_from(losses, self_normalized=True)
     assert est.mean == pytest.approx(0.7, rel=1e-12) and est.stderr == pytest.approx(0.0, abs=1e-12)
@@ -30,7 +31,8 @@ def test_tighter_and_nearly_unbiased_without_replacement():
     errs = {"plain": [], "ratio": []}
     cover = 0
     for seed in range(300):
-        sel = coresample.select(X, 150, n_clusters=10, replace=False, random_state=seed, max_iter=5)
+        sel = coresample.select(X, 150, n_clusters=10, replace=False, random_state=seed, max_iter=5,
+                                design="sensitivity")
         y = loss[sel.indices]
         a = sel.estimate_from(y)
         b = sel.estimate_from(y, self_normalized=True)

@@ -67,7 +67,8 @@ def test_select_estimate_unbiased_and_calibrated(replace, estimator):
     est, se, covered = [], [], 0
     for s in range(400):
         sel = coresample.select(X, 40, n_clusters=8, z=1.0, lam=1.5, replace=replace,
-                                estimator=estimator, loss_fn=lambda i: losses[i], random_state=s)
+                                estimator=estimator, loss_fn=lambda i: losses[i], random_state=s,
+                                design="sensitivity")
         est.append(sel.estimate)
         se.append(sel.stderr)
         covered += sel.ci[0] <= true_mean <= sel.ci[1]

@@ -20,12 +20,15 @@ _EXPORTS = {
     "AdaptiveSelection": "._algorithm.adaptive",
     "CopyWarning": "._base.validation",
     "Estimate": "._base.estimate",
+    "Evaluation": "._algorithm.evaluate",
     "KMeans": ".core.kmeans",
+    "Plan": "._algorithm.evaluate",
     "Selection": "._base.results",
     "Shards": "._base.source",
     "assign": ".core.assign",
     "estimate": "._base.estimate",
     "estimate_lam": "._base.hoelder",
+    "evaluate": ".core.evaluate",
     "kmeans_plusplus": ".core.seeding",
     "sample": ".core.sampling",
     "sample_size": "._base.estimate",
@@ -57,6 +60,7 @@ def __dir__() -> List[str]:
 if TYPE_CHECKING:  # static type checkers see the names as plain imports
     from . import baselines, regression  # noqa: F401
     from ._algorithm.adaptive import AdaptiveSelection  # noqa: F401
+    from ._algorithm.evaluate import Evaluation, Plan  # noqa: F401
     from ._base.estimate import Estimate, estimate, sample_size  # noqa: F401
     from ._base.hoelder import estimate_lam  # noqa: F401
     from ._base.results import Selection  # noqa: F401
@@ -65,6 +69,7 @@ if TYPE_CHECKING:  # static type checkers see the names as plain imports
     from ._core import simd_level  # noqa: F401
     from .core.adaptive import select_adaptive  # noqa: F401
     from .core.assign import assign  # noqa: F401
+    from .core.evaluate import evaluate  # noqa: F401
     from .core.kmeans import KMeans  # noqa: F401
     from .core.sampling import sample  # noqa: F401
     from .core.seeding import kmeans_plusplus  # noqa: F401

@@ -184,7 +184,7 @@ def _run(
         calls += 1
         sel = select(X, sizes[r], n_clusters=n_clusters, loss_fn=oracle, replace=False,
                      sample_weight=left, random_state=derive_seed(seed, ADAPTIVE_ROUNDS, r),
-                     n_threads=n_threads, progress=callback, **select_kw)
+                     n_threads=n_threads, progress=callback, design="sensitivity", **select_kw)
         queries += oracle.queries
         selections.append(sel)
         chosen.append(sel.indices)

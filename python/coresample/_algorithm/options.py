@@ -23,8 +23,13 @@ from .._base.validation import (
 from .adaptive import AdaptiveSelection
 from .api import parameters_of
 from .sensitivity import DEFENSIVE, METHODS, check_defensive
+from .strata import ALLOCATIONS
 
-ESTIMATORS = ("plain", "difference")
+ESTIMATORS = ("auto", "plain", "difference", "regression")
+DESIGNS = ("auto", "stratified", "sensitivity")
+# What design="auto" means, decided by measurement (docs/RESULTS.md, "Designs"): the stratified
+# design never lost to uniform sampling there; sensitivity sampling did on every real dataset.
+AUTO_DESIGN = "stratified"
 
 # select()'s "auto" clustering: above AUTO_LARGE_WORK = n * k * d (a full-data fit of 20 Lloyd
 # iterations is then tens of seconds on 2 cores) the centers are fitted on AUTO_POINTS_PER_CENTER
@@ -84,6 +89,8 @@ class SelectOptions:
     replace: bool
     method: str
     defensive: float
+    design: str
+    allocation: str
     estimator: str
     init: Any
     max_iter: Any
@@ -96,13 +103,18 @@ class SelectOptions:
     @classmethod
     def resolve(
         cls, n: int, d: int, *, budget: Any, n_clusters: Any, z: Any, lam: Any, loss_fn: Any,
-        replace: Any, method: Any, defensive: Any, estimator: Any, init: Any, max_iter: Any,
-        tol: Any,
+        replace: Any, method: Any, defensive: Any, design: Any = "sensitivity",
+        allocation: Any = "auto", estimator: Any, init: Any, max_iter: Any, tol: Any,
         max_points_per_center: Any, random_state: Any, n_threads: Any, **data: Any,
     ) -> "SelectOptions":
-        """The options from select's bound arguments (`data`: X, sample_weight and progress,
-        which the caller handles)."""
+        """The options from select's bound arguments (`data`: X, sample_weight, strata, proxy
+        and progress, which the caller handles; only whether strata / proxy are given is read)."""
         k = check_n_clusters(n_clusters, n)
+        design = resolve_design(design, data.get("strata") is not None)
+        if isinstance(replace, str):
+            if replace != "auto":
+                raise ValueError(f"replace must be True, False or 'auto', got {replace!r}")
+            replace = design == "sensitivity"  # the stratified design gains by distinct rows
         replace = bool(replace)
         budget = check_budget(budget, n, replace)
         z = check_z(z)
@@ -117,14 +129,14 @@ class SelectOptions:
                 "loss_fn; pass a number for lam (or a loss_fn)"
             )
         check_choice(method, "method", METHODS)
-        check_choice(estimator, "estimator", ESTIMATORS)
-        if estimator == "difference" and loss_fn is None:
-            raise ValueError("estimator='difference' needs a loss_fn")
+        check_choice(allocation, "allocation", ALLOCATIONS)
+        estimator = resolve_estimator(estimator, design, loss_fn, data.get("proxy") is not None)
         init, mppc = resolve_auto(init, max_points_per_center, n, k, d)
         return cls(
             budget=budget, n_clusters=k, z=z, lam=1.0 if lam_auto else check_float(lam, "lam", 0.0),
             lam_auto=lam_auto, loss_fn=loss_fn, replace=replace, method=method,
-            defensive=check_defensive(defensive), estimator=estimator, init=init, max_iter=max_iter, tol=tol,
+            defensive=check_defensive(defensive), design=design, allocation=allocation,
+            estimator=estimator, init=init, max_iter=max_iter, tol=tol,
             max_points_per_center=mppc, seed=seed_from_random_state(random_state),
             n_threads=n_threads, nt=check_n_threads(n_threads),
         )
@@ -142,6 +154,35 @@ class SelectOptions:
         )
 
 
+def resolve_design(design: Any, has_strata: bool) -> str:
+    """design with "auto" replaced (AUTO_DESIGN); strata= needs the stratified design."""
+    check_choice(design, "design", DESIGNS)
+    design = AUTO_DESIGN if design == "auto" else design
+    if has_strata and design != "stratified":
+        raise ValueError("strata= is used by design='stratified' (or 'auto'), not by "
+                         f"design={design!r}")
+    return design
+
+
+def resolve_estimator(estimator: Any, design: str, loss_fn: Any, has_proxy: bool) -> str:
+    """estimator with "auto" replaced: "regression" (the proxy as a control variate) when a proxy
+    is given, else "plain"; the combinations that cannot work raise ValueError."""
+    check_choice(estimator, "estimator", ESTIMATORS)
+    if estimator == "auto":
+        return "regression" if has_proxy else "plain"
+    if estimator == "difference":
+        if loss_fn is None:
+            raise ValueError("estimator='difference' needs a loss_fn")
+        if design == "stratified":
+            raise ValueError(
+                "estimator='difference' uses the representatives' losses, which the stratified "
+                "design does not query; use design='sensitivity' or a proxy (estimator='regression')"
+            )
+    if estimator == "regression" and not has_proxy:
+        raise ValueError("estimator='regression' needs a proxy (proxy=)")
+    return estimator
+
+
 def fits_on_subsample(max_points_per_center: Any, n: int, k: int) -> bool:
     """Whether KMeans fits on a subsample (`max_points_per_center` resolved, not "auto")."""
     return max_points_per_center is not None and n > k * max_points_per_center
@@ -157,11 +198,15 @@ def select(
     z: float = 2.0,
     lam: Union[float, str] = 1.0,
     loss_fn: Optional[Callable[[np.ndarray], Any]] = None,
-    replace: bool = True,
+    replace: Union[bool, str] = "auto",
     sample_weight: Optional[np.ndarray] = None,
     method: str = "lightweight",
     defensive: float = DEFENSIVE,
-    estimator: str = "plain",
+    design: str = "auto",
+    strata: Optional[np.ndarray] = None,
+    proxy: Optional[np.ndarray] = None,
+    allocation: str = "auto",
+    estimator: str = "auto",
     init: Any = "auto",
     max_iter: int = 20,
     tol: float = 1e-4,
@@ -172,16 +217,27 @@ def select(
 ) -> Selection:
     """Pick a small, weighted, representative subset of the rows of X.
 
-    Clustering-based sensitivity sampling (Axiotis et al., "Data-efficient learning via
-    clustering-based sensitivity sampling", ICML 2024):
+    Two designs on one clustering (`design`); both cluster X first ((k, z)-clustering,
+    `KMeans`), snap every center to its nearest member row (the representative) and measure each
+    row's cost ||x_e - x_rep||^z to its representative.
 
-    1. (k, z)-cluster X (`KMeans`), snap every center to its nearest member row (the
-       representative) and measure each row's cost ||x_e - x_rep||^z to its representative.
-    2. If `loss_fn` is given, query it once for the representatives: l(c).
-    3. Sample `budget` rows with p(e) proportional to u_e (l(c(e)) + lam * cost(e)) (without an
-       oracle, the `method` of `sensitivities`).
-    4. Weight each sampled row so that sum(weights * loss) is an unbiased estimate of the total
-       loss; with an oracle, query the sampled rows and report the estimated mean loss.
+    - "stratified" (what "auto" means): the clusters, crossed with the groups of `strata`, are
+      strata; each gets a share of the budget (`allocation`) drawn uniformly within it, and each
+      row's weight is N_h / n_h (times its sample weight). Proportional allocation makes the
+      estimate's variance at most uniform sampling's, and smaller by the share of the loss's
+      variance that lies between strata. With a `proxy` (a cheap predicted loss per row) the
+      allocation leans to the strata where the proxy varies most, and the estimate uses it as a
+      control variate ("regression" estimator). The representatives are not queried.
+    - "sensitivity": clustering-based sensitivity sampling (Axiotis et al., "Data-efficient
+      learning via clustering-based sensitivity sampling", ICML 2024). With `loss_fn` the k
+      representatives are queried once, l(c); `budget` rows are drawn with p(e) proportional to
+      u_e (l(c(e)) + lam * cost(e)) (without an oracle, the `method` of `sensitivities`), mixed
+      with a `defensive` uniform share, and weighted 1 / (s p) (Horvitz-Thompson without
+      replacement).
+
+    Either way sum(weights * loss) estimates the total loss without bias (the "regression"
+    estimator up to O(1/budget)); with `loss_fn` the sampled rows are queried and the estimated
+    mean loss, its standard error and interval are reported.
 
     Parameters
     ----------
@@ -194,13 +250,14 @@ def select(
         converted by np.asarray with a CopyWarning; integer input raises TypeError.
     budget : int
         Number of sampled rows s: i.i.d. draws (replace=True) or distinct rows (replace=False,
-        at most n_samples). The n_clusters representatives come in addition.
+        at most n_samples). With design "sensitivity" and a loss_fn the n_clusters
+        representatives are queried in addition.
     n_clusters : int
         k, 1 <= k <= n_samples.
     z : float, default=2.0
         Cost exponent (2: k-means; 1: k-median).
     lam : float or "auto", default=1.0
-        Hoelder constant lambda >= 0 of the loss: |l(e) - l(e')| <= lam ||x_e - x_e'||^z.
+        Design "sensitivity": the Hoelder constant lambda >= 0 of the loss: |l(e) - l(e')| <= lam ||x_e - x_e'||^z.
         "auto" (with loss_fn): `estimate_lam` on the k representatives and their losses, no
         extra queries; a lower bound on the true constant (see `estimate_lam` for what that
         guarantees). The value used is `Selection.lam`. "auto" without a loss_fn raises
@@ -209,21 +266,42 @@ def select(
         loss_fn(indices: int64 ndarray) -> losses of those rows (non-negative, one per index).
         Called once for the representatives and once for the sampled rows not already
         queried; each distinct row is asked for at most once (see `n_queries`).
-    replace : bool, default=True
-        Sample with replacement (the theory's i.i.d. draws) or distinct rows.
+    replace : bool or "auto", default="auto"
+        Sample with replacement (the theory's i.i.d. draws) or distinct rows. "auto": distinct
+        rows for the stratified design (no query is spent twice, and the finite-population
+        factor tightens the estimate), i.i.d. draws for "sensitivity".
     sample_weight : ndarray of shape (n_samples,), default=None
         Row multiplicities u_e; the targets are then sum_e u_e l(e) and its mean.
     method : {"lightweight", "coreset"}, default="lightweight"
-        Distribution used without an oracle (see `sensitivities`).
+        Design "sensitivity": the distribution used without an oracle (see `sensitivities`).
     defensive : float, default=DEFENSIVE
-        Uniform share a in [0, 1] mixed into p: p = a u / U + (1 - a) p_sensitivity, so every row
-        of positive weight keeps p >= a u / U > 0 and the estimate stays unbiased whatever the
-        loss, lam included (lam = 0, or rows equal to a zero-loss representative, would
-        otherwise get p = 0). 0 is the paper's distribution; 1 is uniform sampling. The default
+        Design "sensitivity": the uniform share a in [0, 1] mixed into p:
+        p = a u / U + (1 - a) p_sensitivity, so every row of positive weight keeps
+        p >= a u / U > 0 and the estimate stays unbiased whatever the loss, lam included
+        (lam = 0, or rows equal to a zero-loss representative, would otherwise get p = 0). 0 is the paper's distribution; 1 is uniform sampling. The default
         was chosen by measurement (docs/RESULTS.md, "Defensive share").
-    estimator : {"plain", "difference"}, default="plain"
-        "difference" (needs loss_fn) estimates sum_c |C_c| l(c) + sum_i w_i (l_i - l(c(i))):
-        also unbiased, usually much tighter.
+    design : {"auto", "stratified", "sensitivity"}, default="auto"
+        The sampling design (above). "auto" is "stratified": on every dataset of
+        experiments/evaluation.py it matched or beat uniform sampling at equal queries, which
+        "sensitivity" did not (docs/RESULTS.md, "Designs").
+    strata : array-like of shape (n_samples,), default=None
+        Group labels known for every row before any query (e.g. the class labels of an
+        evaluation set), crossed with the clusters to form the strata of the stratified design.
+        Every group needs two rows, and the budget two draws per group.
+    proxy : array-like of shape (n_samples,), default=None
+        A cheap, non-negative predicted loss for every row (a smaller model, an earlier
+        checkpoint, the model's confidence). Used by the allocation and as a control variate
+        (estimator "regression"); a poor proxy costs little: its coefficient is estimated.
+    allocation : {"auto", "proportional", "neyman"}, default="auto"
+        Stratified design: how the budget is split between strata (after two rows each).
+        "proportional": by the strata's sample weight. "neyman" (needs a proxy): half
+        proportional, half by the strata's weight times the proxy's spread in them. "auto":
+        "neyman" with a proxy, else "proportional".
+    estimator : {"auto", "plain", "difference", "regression"}, default="auto"
+        "plain": the design's weighted sum (stratified or Horvitz-Thompson). "difference"
+        (design "sensitivity", needs loss_fn) estimates sum_c |C_c| l(c) + sum_i w_i (l_i -
+        l(c(i))). "regression" (needs proxy): the proxy as a control variate with an estimated
+        coefficient. "auto": "regression" with a proxy, else "plain".
     init : {"auto", "k-means++", "k-means||"} or ndarray, default="auto"
         Seeding of `KMeans`. "auto": "k-means||" when the problem is large (n * k * d > 1e10
         and n > 96 k), exact greedy k-means++ otherwise.
@@ -265,7 +343,8 @@ def select(
 
 
 @parameters_of(
-    select, returns="AdaptiveSelection", drop=("loss_fn", "replace"), after="n_clusters",
+    select, returns="AdaptiveSelection", drop=("loss_fn", "replace", "design", "strata", "proxy", "allocation"),
+    after="n_clusters",
     insert=[
         Parameter("score_fn", Parameter.KEYWORD_ONLY,
                   annotation="Callable[[np.ndarray, np.ndarray], Any]"),

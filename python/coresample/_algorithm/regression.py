@@ -458,7 +458,7 @@ def _probabilities(
     # row and keeps the default share.
     sel = backend.select(
         Y, 1, n_clusters=k, max_points_per_center=mppc, random_state=seed, n_threads=n_threads,
-        defensive=0.0,
+        defensive=0.0, design="sensitivity",
     )
     reps = sel.representatives
     if pilot is None:

@@ -7,13 +7,14 @@ weights, the estimate, the Selection) cannot drift apart between paths.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Callable, Dict, Optional, Tuple, Type
 
 import numpy as np
 
 from .._base.blocks import blocked_sum
-from .._base.estimate import Estimate, estimate
+from .._base.estimate import Estimate
 from .._base.hoelder import estimate_lam
 from .._base.progress import reporting
 from .._base.results import Selection
@@ -22,6 +23,9 @@ from .._base.validation import (
     check_cost_scale, check_losses, check_sample_size, check_sample_weight,
 )
 from .options import SelectOptions
+from .strata import (
+    allocate, check_proxy, check_strata, design_probabilities, design_weights, form_strata,
+)
 
 Arr = np.ndarray
 Report = Callable[[str, int, int], None]
@@ -37,6 +41,8 @@ class Backend:
     snap: Callable[[Arr, Arr, Arr, int], Arr]
     sensitivities: Callable[..., Arr]
     sample: Callable[[Arr, int, int, bool, int], Tuple[Arr, Arr]]
+    # The stratified design's draws: (strata codes, allocation, seed, replace) -> rows.
+    stratified: Callable[[Arr, Arr, int, bool], Arr]
     # Routes the C++ loops' progress reports to a callback (None: the reference has no C++ loops).
     set_progress: Optional[Callable[[Any], None]] = None
 
@@ -81,24 +87,21 @@ def representative_losses(
 
 
 def loss_estimate(
-    opts: SelectOptions, losses: Arr, weights: Arr, total_weight: float, u_s: Optional[Arr],
-    rep_losses: Optional[Arr], labels_s: Arr, cluster_weights: Arr,
+    sel: Selection, opts: SelectOptions, losses: Arr, rep_losses: Optional[Arr],
 ) -> Estimate:
-    """Step 5's estimate of the mean loss (plain or difference), overflow named by argument."""
-    control = control_total = None
-    if opts.estimator == "difference":
-        control = rep_losses[labels_s]
-        control_total = float(cluster_weights @ rep_losses)
+    """Step 5's estimate of the mean loss: the selection's own estimator (`estimate_from`: the
+    design's, with the proxy when given) or the difference estimator; overflow named by
+    argument."""
     try:
-        return estimate(
-            losses, weights, total_weight, replace=opts.replace, sample_weight=u_s,
-            control=control, control_total=control_total or 0.0,
+        return sel.estimate_from(
+            losses, representative_losses=rep_losses if opts.estimator == "difference" else None
         )
     except ValueError as exc:  # overflow: name the arguments behind the internal ones
         raise ValueError(
             f"the loss estimate overflows double (losses from loss_fn up to "
-            f"{float(losses.max()):.3g}, weights up to {float(weights.max()):.3g}); scale "
-            "loss_fn's losses" + (" or sample_weight" if u_s is not None else "") + " down"
+            f"{float(losses.max()):.3g}, weights up to {float(sel.weights.max()):.3g}); scale "
+            "loss_fn's losses" + (" or sample_weight" if sel.sample_weight is not None else "")
+            + " down"
         ) from exc
 
 
@@ -113,32 +116,27 @@ def check_total_cost(phi: float, z: float, weighted: bool) -> None:
 
 def summarize(
     cls: Type[Selection], opts: SelectOptions, oracle: Optional[Oracle], report: Report, *,
-    indices: Arr,
-    weights: Arr, labels_s: Arr, u_s: Optional[Arr], rep_losses: Optional[Arr], lam: float,
-    cluster_weights: Arr, total_weight: float, **fields: Any,
+    indices: Arr, weights: Arr, rep_losses: Optional[Arr], lam: float, cluster_weights: Arr,
+    total_weight: float, **fields: Any,
 ) -> Selection:
     """Steps 5-6: the sampled rows' losses, the estimate and the Selection (of type `cls`)."""
-    losses = est = None
-    if oracle is not None:
-        losses = oracle.losses(indices)
-        report("oracle", 2, 2)
-        est = loss_estimate(
-            opts, losses, weights, total_weight, u_s, rep_losses, labels_s, cluster_weights
-        )
-    return cls(
-        indices=indices,
-        weights=weights,
-        cluster_weights=cluster_weights,
-        total_weight=float(total_weight),
-        replace=opts.replace,
-        losses=losses,
-        representative_losses=rep_losses,
-        estimate=None if est is None else est.mean,
-        stderr=None if est is None else est.stderr,
-        ci=None if est is None else est.ci,
-        n_queries=0 if oracle is None else oracle.n_queries,
-        lam=float(lam),
-        **fields,
+    sel = cls(
+        indices=indices, weights=weights, cluster_weights=cluster_weights,
+        total_weight=float(total_weight), replace=opts.replace,
+        representative_losses=rep_losses, n_queries=0 if oracle is None else oracle.n_queries,
+        lam=float(lam), design=opts.design, **fields,
+    )
+    if oracle is None:
+        return sel
+    last = 2 if opts.design == "sensitivity" else 1  # the representatives were call 1 of 2
+    if last == 1:
+        report("oracle", 0, 1)
+    losses = oracle.losses(indices)
+    report("oracle", last, last)
+    est = loss_estimate(sel, opts, losses, rep_losses)
+    return replace(
+        sel, losses=losses, estimate=est.mean, stderr=est.stderr, ci=est.ci,
+        n_queries=oracle.n_queries,
     )
 
 
@@ -189,52 +187,104 @@ def _run_select(
     n, d = X.shape
     opts = SelectOptions.resolve(n, d, **arguments)
     u = check_sample_weight(arguments["sample_weight"], n)
+    groups = check_strata(arguments["strata"], n)
+    proxy = check_proxy(arguments["proxy"], n)
     if top is not None:
         check_cost_scale(top, n, d, opts.z, u)
-    k, z, nt = opts.n_clusters, opts.z, opts.nt
+    clus = cluster_rows(backend, X, opts, u, report)
+    oracle = None if opts.loss_fn is None else Oracle(opts.loss_fn)
+    common = dict(
+        representatives=clus.reps, labels=clus.labels, cost=clus.cost, centers=clus.centers,
+        inertia=clus.phi, sample_weight=u, cluster_weights=clus.cluster_weights,
+        total_weight=clus.total_weight, proxy=proxy,
+        proxy_total=None if proxy is None else float(proxy.sum() if u is None else proxy @ u),
+    )
+    if opts.design == "stratified":
+        strata = form_strata(
+            clus.labels, clus.centers, clus.cluster_weights, groups, proxy, u, opts.budget,
+            opts.allocation, partial(group_clusters, backend, opts.seed),
+        )
+        allocation = allocate(strata.shares, strata.max_rows(opts.replace), opts.budget)
+        report("sample", 0, 1)
+        indices = backend.stratified(strata.codes, allocation, opts.seed, opts.replace)
+        report("sample", 1, 1)
+        return summarize(
+            Selection, opts, oracle, report, indices=indices, rep_losses=None, lam=opts.lam,
+            weights=design_weights(strata.codes[indices], strata.sizes, allocation,
+                                   None if u is None else u[indices]),
+            probabilities=design_probabilities(strata, allocation, opts.budget),
+            strata=strata.codes, stratum_sizes=strata.sizes, allocation=allocation, **common,
+        )
 
-    # 1. Cluster, 2. snap centers to real rows and measure costs to those rows.
-    # With max_points_per_center, the centers are fitted on a uniform subsample and snapped to
-    # the nearest subsample member; then one exact pass over all rows measures the costs to the
-    # representatives (KMeans alone would add a second full pass for its own labels_).
+    # 3. One oracle query per distinct representative.
+    rep_losses, lam = representative_losses(oracle, clus.reps, clus.rep_rows, opts, report)
+
+    # 4. Sensitivities and the sample.
+    p = backend.sensitivities(
+        clus.cost, clus.labels, rep_losses, lam, u, method=opts.method,
+        n_clusters=opts.n_clusters, defensive=opts.defensive,
+    )
+    check_sample_size(opts.budget, p, opts.replace, "budget")  # replace=False: rows with p > 0
+    report("sample", 0, 1)
+    indices, weights = backend.sample(p, opts.budget, opts.seed, opts.replace, opts.nt)
+    report("sample", 1, 1)
+    if u is not None:
+        weights = weights * u[indices]
+
+    # 5. Losses of the sampled rows not queried yet, then the estimate.
+    return summarize(
+        Selection, opts, oracle, report, indices=indices, weights=weights,
+        rep_losses=rep_losses, lam=lam, probabilities=p, **common,
+    )
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Steps 1-2's results: centers, representatives (indices and rows), every row's label and
+    cost, Phi, the clusters' and the dataset's sample weight."""
+
+    centers: Arr
+    reps: Arr
+    rep_rows: Arr
+    labels: Arr
+    cost: Arr
+    phi: float
+    cluster_weights: Arr
+    total_weight: float
+
+
+def cluster_rows(
+    backend: Backend, X: Any, opts: SelectOptions, u: Optional[Arr], report: Report,
+) -> Clustering:
+    """1. Cluster, 2. snap centers to real rows and measure costs to those rows (X validated).
+
+    With max_points_per_center, the centers are fitted on a uniform subsample and snapped to
+    the nearest subsample member; then one exact pass over all rows measures the costs to the
+    representatives (KMeans alone would add a second full pass for its own labels_)."""
+    n = X.shape[0]
     if isinstance(X, RowSource) and not opts.fits_on_subsample(n):
         # A full-data fit reads every row many times: materialise the rows once (in memory for
         # in-memory input, else in a temporary file), then it is the in-memory path exactly.
         source = X
         X = source.materialize(lambda block, start: check_rows(block, source, start))
-    km = backend.kmeans(k, **opts.kmeans_params())
-    fit = km.fit_centers(X, u)  # X is validated once, above
-    reps = backend.snap(fit.X_fit, km.cluster_centers_, fit.labels, nt)
+    km = backend.kmeans(opts.n_clusters, **opts.kmeans_params())
+    fit = km.fit_centers(X, u)
+    reps = backend.snap(fit.X_fit, km.cluster_centers_, fit.labels, opts.nt)
     if fit.rows is not None:
         reps = fit.rows[reps]
     rep_rows = take_rows(X, reps)
-    labels, cost, phi = assign_all(backend, X, rep_rows, z, u, nt, report)
-    check_total_cost(phi, z, u is not None)
-    cluster_weights = np.bincount(labels, weights=u, minlength=k).astype(np.float64)
-    total_weight = float(n if u is None else u.sum())
-
-    # 3. One oracle query per distinct representative.
-    oracle = None if opts.loss_fn is None else Oracle(opts.loss_fn)
-    rep_losses, lam = representative_losses(oracle, reps, rep_rows, opts, report)
-
-    # 4. Sensitivities and the sample.
-    p = backend.sensitivities(
-        cost, labels, rep_losses, lam, u, method=opts.method, n_clusters=k,
-        defensive=opts.defensive,
-    )
-    check_sample_size(opts.budget, p, opts.replace, "budget")  # replace=False: rows with p > 0
-    report("sample", 0, 1)
-    indices, weights = backend.sample(p, opts.budget, opts.seed, opts.replace, nt)
-    report("sample", 1, 1)
-    u_s = None if u is None else u[indices]
-    if u_s is not None:
-        weights = weights * u_s
-
-    # 5. Losses of the sampled rows not queried yet, then the estimate.
-    return summarize(
-        Selection, opts, oracle, report, indices=indices, weights=weights, labels_s=labels[indices],
-        u_s=u_s, rep_losses=rep_losses, lam=lam, cluster_weights=cluster_weights,
-        total_weight=total_weight, probabilities=p, representatives=reps, labels=labels,
-        cost=cost, centers=km.cluster_centers_, inertia=float(phi), sample_weight=u,
+    labels, cost, phi = assign_all(backend, X, rep_rows, opts.z, u, opts.nt, report)
+    check_total_cost(phi, opts.z, u is not None)
+    return Clustering(
+        centers=km.cluster_centers_, reps=reps, rep_rows=rep_rows, labels=labels, cost=cost,
+        phi=float(phi),
+        cluster_weights=np.bincount(labels, weights=u, minlength=opts.n_clusters).astype(
+            np.float64),
+        total_weight=float(n if u is None else u.sum()),
     )
 
+
+def group_clusters(backend: Backend, seed: int, centers: Arr, weights: Arr, m: int) -> Arr:
+    """The k clusters in m groups: a weighted k-means of the centers (sizes as weights)."""
+    km = backend.kmeans(m, init="k-means++", max_iter=20, random_state=seed, n_threads=1)
+    return km.fit(np.ascontiguousarray(centers, dtype=np.float64), sample_weight=weights).labels_

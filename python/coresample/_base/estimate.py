@@ -135,6 +135,32 @@ def estimate(
     return Estimate(total, mean, stderr, (mean - half, mean + half), confidence, s)
 
 
+def control_coefficient(
+    losses: np.ndarray, control: np.ndarray, weights: np.ndarray, replace: bool,
+    sample_weight: Any = None,
+) -> float:
+    """The b that minimises `estimate`'s variance of sum_i w_i (l_i - b g_i) (0 when g has no
+    spread in the sample): the regression estimator's coefficient for a proxy g.
+
+    With replacement the terms s w_i y_i have sample variance; b is their least-squares slope on
+    s w_i g_i. Without, the variance is sum_i (1 - pi_i) (w_i (l_i - b g_i))^2, a weighted least
+    squares in b."""
+    w = weights
+    if replace:
+        t, q = w * losses, w * control
+        if t.shape[0] < 2:
+            return 0.0
+        dq = q - q.mean()
+        sqq = float(dq @ dq)
+        return float((t - t.mean()) @ dq) / sqq if sqq > 0 else 0.0
+    u = np.ones(w.shape[0]) if sample_weight is None else sample_weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pi = np.where(w > 0, np.minimum(u / np.where(w > 0, w, 1.0), 1.0), 1.0)
+    c = (1.0 - pi) * w**2
+    sqq = float(c @ control**2)
+    return float(c @ (losses * control)) / sqq if sqq > 0 else 0.0
+
+
 def sample_size(epsilon: float, *, delta: float = 0.05, bound: str = "normal") -> int:
     """Rows to sample for an additive error epsilon (L + 2 lambda Phi) with probability 1 - delta.
 

@@ -24,6 +24,8 @@ ADAPTIVE_ROUNDS = 6  # select_adaptive: the seed of round r is derive_seed(seed,
 SKETCH = 6
 EPOCH_SAMPLE = 7  # integrations.torch: epoch e's draw uses derive_seed(seed, EPOCH_SAMPLE, e)
 EPOCH_SHUFFLE = 8  # ... and its order derive_seed(seed, EPOCH_SHUFFLE, e)
+STRATIFIED = 9  # the stratified design: row e's key (order within its stratum, without replacement)
+STRATIFIED_DRAWS = 10  # ... with replacement: draw j of stratum h uses counter h * 2**32 + j
 
 _U64 = 1 << 64
 

@@ -6,7 +6,9 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from .estimate import Estimate, estimate
+from .validation import check_vector
+from .estimate import Estimate, control_coefficient, estimate
+from .stratified import stratified_estimate
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +54,14 @@ class Selection:
         Whether the sample was drawn with replacement.
     lam : float or None
         The Hoelder constant used (the estimate when select was called with lam="auto").
+    design : str
+        "stratified" or "sensitivity" (select's `design`; "sensitivity" for the baselines).
+    strata : ndarray of shape (n_samples,) or None
+        Stratified design: the stratum of each row (clusters crossed with select's `strata`).
+    stratum_sizes, allocation : ndarray of shape (n_strata,) or None
+        Stratified design: rows N_h in each stratum and draws n_h from it.
+    proxy : ndarray of shape (n_samples,) or None
+        select's `proxy`, when given (the regression estimator's control variate).
     """
 
     indices: np.ndarray
@@ -73,6 +83,12 @@ class Selection:
     ci: Optional[Tuple[float, float]] = None
     n_queries: int = 0
     lam: Optional[float] = None
+    design: str = "sensitivity"
+    strata: Optional[np.ndarray] = field(default=None, repr=False)
+    stratum_sizes: Optional[np.ndarray] = None
+    allocation: Optional[np.ndarray] = None
+    proxy: Optional[np.ndarray] = field(default=None, repr=False)
+    proxy_total: Optional[float] = None
 
     def estimate_from(
         self,
@@ -84,11 +100,25 @@ class Selection:
     ) -> Estimate:
         """Estimate the mean loss from the losses of the sampled rows (one per entry of indices).
 
-        With `representative_losses` (one per cluster) the difference estimator is used:
-        sum_c |C_c| l(r_c) + sum_i w_i (l_i - l(r_{c(i)})). self_normalized: Hajek's ratio form
-        (see `estimate`), usually tighter without replacement.
+        The design's estimator: stratified (with the proxy as a control variate when select was
+        given one) or, for design "sensitivity", Horvitz-Thompson / Hansen-Hurwitz. With
+        `representative_losses` (one per cluster; design "sensitivity") the difference estimator
+        is used: sum_c |C_c| l(r_c) + sum_i w_i (l_i - l(r_{c(i)})). self_normalized: Hajek's
+        ratio form (see `estimate`), usually tighter without replacement.
         """
         u = self._sample_u()
+        if self.design == "stratified":
+            if representative_losses is not None or self_normalized:
+                raise ValueError(
+                    "a stratified selection has its own estimator: representative_losses and "
+                    "self_normalized apply to design='sensitivity'"
+                )
+            y = check_vector(losses, "losses", self.indices.shape[0])
+            return stratified_estimate(
+                y, self._sample_strata(), self.stratum_sizes, self.allocation, self.total_weight,
+                replace=self.replace, sample_weight=u, control=self._sample_proxy(),
+                control_total=self.proxy_total or 0.0, confidence=confidence,
+            )
         control, control_total = None, 0.0
         if representative_losses is not None:
             if self.representatives.shape[0] == 0:
@@ -103,6 +133,11 @@ class Selection:
                 )
             control = rep[self._sample_labels()]
             control_total = float(self.cluster_weights @ rep)
+        elif self._sample_proxy() is not None:
+            g = self._sample_proxy()
+            y = check_vector(losses, "losses", self.indices.shape[0])
+            b = control_coefficient(y, g, self.weights, self.replace, u)
+            control, control_total = b * g, b * float(self.proxy_total)
         return estimate(
             losses, self.weights, self.total_weight, replace=self.replace, sample_weight=u,
             control=control, control_total=control_total, confidence=confidence,
@@ -112,6 +147,14 @@ class Selection:
     def _sample_labels(self) -> np.ndarray:
         """The clusters of the sampled rows (an engine's Selection keeps them: labels are lazy)."""
         return self.labels[self.indices]
+
+    def _sample_strata(self) -> np.ndarray:
+        """The strata of the sampled rows (stratified design)."""
+        return self.strata[self.indices]
+
+    def _sample_proxy(self) -> Optional[np.ndarray]:
+        """select's proxy at the sampled rows, None without one."""
+        return None if self.proxy is None else self.proxy[self.indices]
 
     def _sample_u(self) -> Optional[np.ndarray]:
         """The sample weights of the sampled rows, None when unweighted."""
@@ -126,5 +169,5 @@ class Selection:
         est = "" if self.estimate is None else f", estimate={self.estimate:.6g} +- {self.stderr:.3g}"
         return (
             f"Selection(budget={len(self.indices)}, n_clusters={len(self.representatives)}, "
-            f"replace={self.replace}, inertia={self.inertia:.6g}, n_queries={self.n_queries}{est})"
+            f"design={self.design!r}, replace={self.replace}, inertia={self.inertia:.6g}, n_queries={self.n_queries}{est})"
         )

@@ -82,3 +82,16 @@ def inverse_inclusion(p: np.ndarray, tau: float) -> np.ndarray:
     if not np.isfinite(tau):
         return np.ones(p.shape[0])
     return np.array([1.0 / -math.expm1(-float(x) * tau) for x in p], dtype=np.float64)
+
+
+def stratified_draw_positions(seed: int, stream: int, allocation: np.ndarray, sizes: np.ndarray):
+    """With replacement, draw j of stratum h: its stratum and its rank within the stratum's rows
+    in row order, floor(r N_h) with r = unit(draw(seed, stream, h * 2**32 + j)). In stratum
+    order, then j."""
+    h = np.repeat(np.arange(allocation.shape[0], dtype=np.int64), allocation)
+    j = np.arange(h.shape[0], dtype=np.int64) - np.repeat(
+        np.cumsum(allocation) - allocation, allocation)
+    counters = (h.astype(np.uint64) << np.uint64(32)) | j.astype(np.uint64)
+    r = unit(draw(seed, stream, counters))
+    n_h = sizes[h]
+    return h, np.minimum((r * n_h).astype(np.int64), n_h - 1)

@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from .._base.random import SAMPLE_WITHOUT_REPLACEMENT, SUBSAMPLE
+from .._base.random import SAMPLE_WITHOUT_REPLACEMENT, STRATIFIED, SUBSAMPLE
 from .._base.source import BLOCK, compute_dtype
 from .._base.validation import check_finite, check_magnitude
 from .._base import stream as _rng
@@ -111,6 +111,9 @@ def assign_summary(part: Dict[str, Any], k: int) -> Dict[str, Any]:
         "phi_blocks": block_totals(cost if u is None else u * cost),
         "top": part["top"],
         "rows": cost.shape[0],
+        # rows of positive weight per cluster, and rows of zero weight (the stratified design)
+        "members": np.bincount(part["labels"] if u is None else part["labels"][u > 0], minlength=k),
+        "zeros": 0 if u is None else int(np.count_nonzero(u == 0)),
     }
     if u is None:
         out["counts"] = np.bincount(part["labels"], minlength=k).astype(np.float64)
@@ -225,3 +228,58 @@ def draw_rows(part: Dict[str, Any], spec: Dict[str, Any], draws: Dict[str, Arr])
 def field(part: Dict[str, Any], name: str) -> Arr:
     """One n-length field of the partition state (labels, cost, u), for the lazy vectors."""
     return part[name]
+
+
+# --- the stratified design (strata = groups of clusters; `spec` holds the cluster -> stratum map)
+
+
+def strata_codes(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
+    """The stratum of each of the partition's rows (rows of zero weight: the last stratum)."""
+    codes = spec["of_cluster"][part["labels"]]
+    if spec["zeros"] and part["u"] is not None:
+        codes[part["u"] == 0] = spec["n_strata"] - 1
+    return codes
+
+
+def stratum_members(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
+    """Rows of each stratum in this partition (for the with-replacement draws' offsets)."""
+    return np.bincount(strata_codes(part, spec), minlength=spec["n_strata"])
+
+
+def design_probabilities(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
+    """p_e = n_h / (N_h s) of the partition's rows (the stratified design's Selection field)."""
+    return spec["per_row"][strata_codes(part, spec)]
+
+
+def stratified_candidates(part: Dict[str, Any], spec: Dict[str, Any]) -> Dict[str, Any]:
+    """Without replacement: in each stratum, the partition's allocation[h] rows of smallest key
+    (stream STRATIFIED at the global row): the stratum's sample is among their union."""
+    start = part["start"]
+    codes = strata_codes(part, spec)
+    rows = np.arange(start, start + codes.shape[0], dtype=np.int64)
+    keys = exponential_keys(spec["seed"], STRATIFIED, start, start + codes.shape[0])
+    pick = first_per_stratum(codes, keys, rows, spec["allocation"])
+    u = part["u"]
+    return {"rows": rows[pick], "keys": keys[pick], "codes": codes[pick],
+            "u": None if u is None else u[pick]}
+
+
+def first_per_stratum(codes: Arr, keys: Arr, rows: Arr, allocation: Arr) -> Arr:
+    """Positions of the allocation[h] smallest (key, row) in each stratum h, ordered by
+    (stratum, key, row): the order of the core's `stratified_rows`."""
+    order = np.lexsort((rows, keys, codes))
+    sc = codes[order]
+    rank = np.arange(sc.shape[0]) - np.searchsorted(sc, sc)  # position within its stratum
+    return order[rank < allocation[sc]]
+
+
+def stratum_rows(part: Dict[str, Any], spec: Dict[str, Any], asks: Dict[str, Arr]) -> Dict[str, Any]:
+    """With replacement: the global rows (and u) of the partition's asks[h]-th rows of stratum
+    h, rows of a stratum counted in row order."""
+    codes = strata_codes(part, spec)
+    by_stratum = np.argsort(codes, kind="stable")
+    first = np.searchsorted(codes[by_stratum], np.arange(spec["n_strata"]))
+    local = by_stratum[first[asks["h"]] + asks["rank"]]
+    u = part["u"]
+    return {"order": asks["order"], "rows": local + part["start"],
+            "u": None if u is None else u[local]}

@@ -19,17 +19,22 @@ The client holds O(k d + budget + n / 1024) values.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Dict, List, Type
 
 import numpy as np
 
 from .._algorithm.options import SelectOptions
 from .._algorithm.select import (
-    Backend, Oracle, check_total_cost, representative_losses, summarize,
+    Backend, Oracle, check_total_cost, group_clusters, representative_losses, summarize,
+)
+from .._algorithm.strata import (
+    MIN_PER_STRATUM, Strata, allocate, cluster_cells, cluster_map_for, design_weights,
 )
 from .._base.progress import reporting
 from .._base.results import Selection
-from .._base.stream import inverse_inclusion
+from .._base.random import STRATIFIED_DRAWS
+from .._base.stream import inverse_inclusion, stratified_draw_positions
 from .._base.validation import check_cost_scale
 from . import kernels as K
 from .combine import blocked_total, evaluate_plan, merge_tree, pairwise_plan, plan_requests
@@ -48,6 +53,13 @@ def runner(
     from ..core.select import BACKEND  # the layer above: imported when an engine is made
 
     def run(*, X: Any, sample_weight: Any, progress: Any, **arguments: Any) -> Selection:
+        for name in ("strata", "proxy"):
+            if arguments[name] is not None:
+                raise NotImplementedError(
+                    f"{name}= is not supported by the distributed select yet (the strata and the "
+                    "proxy's allocation need passes not written for engines); use "
+                    "coresample.select on the rows, or leave it out"
+                )
         engine = engine_type(X, sample_weight)
         opts = SelectOptions.resolve(engine.n, engine.d, **arguments)
         return run_select(engine, BACKEND, opts, cls, progress)
@@ -97,9 +109,21 @@ def _run_select(
         U, total_weight, cluster_weights = _weight_totals(engine, summ, parts, k)
     check_cost_scale(top, n, d, z, None if not weighted else np.array([total_weight]))
     check_total_cost(phi, z, weighted)
+    oracle = None if opts.loss_fn is None else Oracle(opts.loss_fn)
+    common = dict(
+        representatives=reps, centers=centers, inertia=float(phi),
+        cluster_weights=cluster_weights, total_weight=total_weight,
+        labels=engine.vector(parts, K.field, "labels", np.int64),
+        cost=engine.vector(parts, K.field, "cost", np.float64),
+        sample_weight=None if not weighted else engine.vector(parts, K.field, "u", np.float64),
+    )
+    if opts.design == "stratified":
+        members = np.sum([s["members"] for s in summ], axis=0)
+        zeros = sum(s["zeros"] for s in summ)
+        return _stratified(engine, backend, opts, cls, parts, oracle, report, members, zeros,
+                           common)
 
     # Oracle on the representatives.
-    oracle = None if opts.loss_fn is None else Oracle(opts.loss_fn)
     rep_losses, lam = representative_losses(oracle, reps, rep_rows, opts, report)
 
     # (b') S = blocked_sum(m), then (c) the sample.
@@ -128,16 +152,68 @@ def _run_select(
     report("sample", 1, 1)
 
     return summarize(
-        cls, opts, oracle, report, indices=indices, weights=weights, labels_s=labels_s, u_s=u_s,
-        rep_losses=rep_losses, lam=lam, cluster_weights=cluster_weights,
-        total_weight=total_weight,
-        probabilities=engine.vector(parts, K.probabilities, spec_h, np.float64),
-        representatives=reps,
-        labels=engine.vector(parts, K.field, "labels", np.int64),
-        cost=engine.vector(parts, K.field, "cost", np.float64),
-        centers=centers, inertia=float(phi),
-        sample_weight=None if not weighted else engine.vector(parts, K.field, "u", np.float64),
-        sample_labels=labels_s, sample_u=u_s,
+        cls, opts, oracle, report, indices=indices, weights=weights, rep_losses=rep_losses,
+        lam=lam, probabilities=engine.vector(parts, K.probabilities, spec_h, np.float64),
+        sample_labels=labels_s, sample_u=u_s, **common,
+    )
+
+
+def _stratified(
+    engine: Engine, backend: Backend, opts: SelectOptions, cls: Type[Selection], parts: List[Any],
+    oracle: Any, report: Callable[[str, int, int], None], members: Arr, zeros: int,
+    common: Dict[str, Any],
+) -> Selection:
+    """The stratified design (strata = groups of clusters): `_algorithm.select`'s, on partitions.
+
+    Without replacement each partition sends, per stratum, its allocation[h] smallest keys and
+    the client keeps the allocation[h] smallest of their union; with replacement the client
+    turns each draw's rank within its stratum into (partition, local rank) from the partitions'
+    per-stratum row counts."""
+    budget, seed = opts.budget, opts.seed
+    cluster_map = cluster_map_for(
+        common["centers"], common["cluster_weights"], max(1, budget // MIN_PER_STRATUM),
+        partial(group_clusters, backend, seed))
+    of_cluster, sizes, weights = cluster_cells(
+        cluster_map, members, common["cluster_weights"], zeros)
+    strata = Strata(codes=np.empty(0, np.int64), sizes=sizes, weights=weights, shares=weights)
+    allocation = allocate(strata.shares, strata.max_rows(opts.replace), budget)
+    per_row = allocation / (sizes.astype(np.float64) * budget)
+    spec = dict(of_cluster=of_cluster, n_strata=sizes.shape[0], zeros=zeros, seed=seed,
+                allocation=allocation, per_row=per_row)
+    spec_h = engine.share(spec)
+    report("sample", 0, 1)
+    if opts.replace:
+        counts = np.array(engine.fetch([engine.submit(K.stratum_members, p, spec_h) for p in parts]))
+        h, rank = stratified_draw_positions(seed, STRATIFIED_DRAWS, allocation, sizes)
+        offsets = np.cumsum(counts, axis=0) - counts  # rows of each stratum before partition i
+        where = (rank[None, :] >= offsets[:, h]).sum(axis=0) - 1  # the partition holding it
+        answers = engine.fetch([
+            engine.submit(K.stratum_rows, parts[i], spec_h, {
+                "order": np.flatnonzero(where == i), "h": h[where == i],
+                "rank": rank[where == i] - offsets[i, h[where == i]]})
+            for i in np.unique(where)
+        ])
+        indices = np.empty(h.shape[0], dtype=np.int64)
+        u_s = None if common["sample_weight"] is None else np.empty(h.shape[0])
+        for a in answers:
+            indices[a["order"]] = a["rows"]
+            if u_s is not None:
+                u_s[a["order"]] = a["u"]
+        codes_s = h
+    else:
+        cands = engine.fetch([engine.submit(K.stratified_candidates, p, spec_h) for p in parts])
+        cat = {key: np.concatenate([c[key] for c in cands]) for key in ("rows", "keys", "codes")}
+        pick = K.first_per_stratum(cat["codes"], cat["keys"], cat["rows"], allocation)
+        indices, codes_s = cat["rows"][pick], cat["codes"][pick]
+        u_s = None if cands[0]["u"] is None else np.concatenate([c["u"] for c in cands])[pick]
+    report("sample", 1, 1)
+    return summarize(
+        cls, opts, oracle, report, indices=indices, rep_losses=None, lam=opts.lam,
+        weights=design_weights(codes_s, sizes, allocation, u_s),
+        probabilities=engine.vector(parts, K.design_probabilities, spec_h, np.float64),
+        strata=engine.vector(parts, K.strata_codes, spec_h, np.int64),
+        stratum_sizes=sizes, allocation=allocation, proxy=None, proxy_total=None,
+        sample_u=u_s, sample_strata=codes_s, **common,
     )
 
 

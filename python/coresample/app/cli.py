@@ -176,6 +176,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="i.i.d. draws (--replace) or distinct rows (--no-replace); default %(default)s",
     )
     sel.add_argument(
+        "--design",
+        choices=["auto", "stratified", "sensitivity"],
+        default=default["design"],
+        help="sampling design (auto: stratified; sensitivity: Algorithm 1; default %(default)s)",
+    )
+    sel.add_argument(
         "--method",
         choices=["lightweight", "coreset"],
         default=default["method"],
@@ -191,9 +197,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sel.add_argument(
         "--estimator",
-        choices=["plain", "difference"],
+        choices=["auto", "plain", "difference"],
         default=default["estimator"],
-        help="estimator with --loss-file (difference needs it; default %(default)s)",
+        help="estimator with --loss-file (difference: design sensitivity only; default "
+        "%(default)s)",
     )
     sel.add_argument(
         "--points-per-center",
@@ -388,7 +395,8 @@ def _run_select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         # select's keyword arguments from the command line, named once for the call and the file.
         options = dict(
             n_clusters=args.clusters, z=args.z, lam=args.lam, replace=args.replace,
-            method=args.method, defensive=args.defensive, estimator=args.estimator,
+            design=args.design, method=args.method, defensive=args.defensive,
+            estimator=args.estimator,
             random_state=args.seed,
             n_threads=args.threads, max_points_per_center=args.points_per_center,
         )

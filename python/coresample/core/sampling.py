@@ -8,7 +8,10 @@ import numpy as np
 from .. import _core
 from .._algorithm import functions
 from .._algorithm.api import bind
-from .._base.random import SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state
+from .._base import stream as _rng
+from .._base.random import (
+    SAMPLE_WITHOUT_REPLACEMENT, STRATIFIED, STRATIFIED_DRAWS, seed_from_random_state,
+)
 from .._base.validation import (
     MAX_DRAWS, as_probability_vector, check_int, check_n_threads, check_probability_values,
     check_sample_size,
@@ -28,6 +31,31 @@ def sample_rows(
             p, size, seed, SAMPLE_WITHOUT_REPLACEMENT, indices, weights, nt
         )
     return indices, weights
+
+
+def stratified_rows(
+    codes: np.ndarray, allocation: np.ndarray, seed: int, replace: bool
+) -> np.ndarray:
+    """The stratified design's draws, grouped by stratum (docs/ARCHITECTURE.md section 2).
+
+    Without replacement: stratum h takes its allocation[h] rows of smallest key E_e (stream
+    STRATIFIED, keyed by the row; ties to the lower row), in key order: a simple random sample
+    within each stratum, and the first m rows of a stratum's order are its sample for any m.
+    With replacement: draw j of stratum h is the floor(r N_h)-th row of the stratum in row order,
+    r = unit(draw(seed, STRATIFIED_DRAWS, h * 2**32 + j)).
+    """
+    H = allocation.shape[0]
+    sizes = np.bincount(codes, minlength=H)
+    first = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    if replace:
+        by_stratum = np.argsort(codes, kind="stable")  # rows of each stratum, ascending
+        h, pos = _rng.stratified_draw_positions(seed, STRATIFIED_DRAWS, allocation, sizes)
+        return by_stratum[first[h] + pos].astype(np.int64)
+    keys = _rng.exponential_keys(seed, STRATIFIED, codes.shape[0])
+    order = np.lexsort((np.arange(codes.shape[0]), keys, codes))
+    take = np.repeat(first, allocation) + (
+        np.arange(int(allocation.sum())) - np.repeat(np.cumsum(allocation) - allocation, allocation))
+    return order[take].astype(np.int64)
 
 
 def _run_sample(

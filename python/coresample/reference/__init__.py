@@ -7,11 +7,13 @@ from .._base.results import Selection
 from .._base.source import Shards
 from .._base.validation import CopyWarning
 from .._algorithm.adaptive import AdaptiveSelection
+from .._algorithm.evaluate import Evaluation, Plan
 from .._base.estimate import Estimate, estimate, sample_size
 from .._base.hoelder import estimate_lam
 from . import baselines, regression
 from .adaptive import select_adaptive
 from .assign import assign
+from .evaluate import evaluate
 from .kmeans import KMeans
 from .sampling import sample
 from .seeding import kmeans_plusplus
@@ -20,7 +22,7 @@ from .sensitivity import sensitivities
 from .snap import snap_to_rows
 
 __all__ = [
-    "AdaptiveSelection", "CopyWarning", "Estimate", "KMeans", "Selection", "Shards", "assign",
-    "baselines", "estimate", "estimate_lam", "kmeans_plusplus", "regression", "sample",
+    "AdaptiveSelection", "CopyWarning", "Estimate", "Evaluation", "KMeans", "Plan", "Selection",
+    "Shards", "assign", "baselines", "estimate", "estimate_lam", "evaluate", "kmeans_plusplus", "regression", "sample",
     "sample_size", "select", "select_adaptive", "sensitivities", "snap_to_rows",
 ]

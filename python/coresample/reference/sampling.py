@@ -9,7 +9,8 @@ import numpy as np
 from .._algorithm import functions
 from .._algorithm.api import bind
 from .._base.random import (
-    SAMPLE_WITH_REPLACEMENT, SAMPLE_WITHOUT_REPLACEMENT, seed_from_random_state,
+    SAMPLE_WITH_REPLACEMENT, SAMPLE_WITHOUT_REPLACEMENT, STRATIFIED, STRATIFIED_DRAWS,
+    seed_from_random_state,
 )
 from .._base.validation import check_n_threads, check_probabilities, check_sample_size
 from .._base import stream as _rng
@@ -50,6 +51,22 @@ def without_replacement(
     positive = rows_pos.size
     tau = keys[order[size]] if size < positive else np.inf
     return rows.astype(np.int64), inverse_inclusion(p[rows], tau)
+
+
+def stratified(codes: np.ndarray, allocation: np.ndarray, seed: int, replace: bool) -> np.ndarray:
+    """The stratified design's draws, one stratum at a time (the core's `stratified_rows`)."""
+    out = []
+    for h, m in enumerate(allocation.tolist()):
+        rows = np.flatnonzero(codes == h)
+        if replace:
+            counters = np.array([(h << 32) + j for j in range(m)], dtype=np.uint64)
+            r = _rng.unit(_rng.draw(seed, STRATIFIED_DRAWS, counters))
+            pos = np.minimum(np.floor(r * rows.shape[0]).astype(np.int64), rows.shape[0] - 1)
+            out.append(rows[pos])
+        else:
+            keys = -_rng.log_unit(_rng.unit_open(_rng.draw(seed, STRATIFIED, rows.astype(np.uint64))))
+            out.append(rows[np.lexsort((rows, keys))[:m]])
+    return np.concatenate(out).astype(np.int64)
 
 
 def _run_sample(

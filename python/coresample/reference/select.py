@@ -8,7 +8,7 @@ from .._algorithm.api import bind
 from .._algorithm.select import Backend, run_select
 from .assign import nearest
 from .kmeans import KMeans, weighted_total
-from .sampling import with_replacement, without_replacement
+from .sampling import stratified, with_replacement, without_replacement
 from .sensitivity import sensitivities
 from .snap import snap
 
@@ -25,6 +25,7 @@ def _sample(p, size, seed, replace, nt):
 BACKEND = Backend(
     name="reference", kmeans=KMeans, assign=_assign,
     snap=lambda X, C, labels, nt: snap(X, C, labels), sensitivities=sensitivities, sample=_sample,
+    stratified=stratified,
 )
 
 select = bind(

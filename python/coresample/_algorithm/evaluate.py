@@ -1,0 +1,346 @@
+"""evaluate(): the mean loss of a model to a stated precision, with as few queries as it takes.
+
+One stratified design (`strata.py`) drawn in batches: stratum h's rows are queried in the order
+of their keys (stream STRATIFIED), and the allocation for m queries is contained in the one for
+m + batch, so the batches extend one stratified sample. After each batch the stratified estimate
+(with the proxy as a control variate) and its interval (`_base.sequence`) are computed; the loop
+stops when the interval's half-width meets rtol / atol, when max_queries is reached, or when every
+row has been queried (the exact mean). A `Plan` (the strata, their shares and the seed) can be
+saved and reused to evaluate other models or checkpoints on the same rows.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from inspect import Parameter
+from typing import Any, Callable, Dict, List, Optional, Union
+
+import numpy as np
+
+from .._base.estimate import Estimate
+from .._base.progress import reporting
+from .._base.random import seed_from_random_state
+from .._base.sequence import INTERVALS, half_width, mixture_rho2
+from .._base.source import check_input
+from .._base.stratified import stratified_estimate
+from .._base.validation import check_choice, check_float, check_int, check_sample_weight
+from .api import parameters_of
+from .options import SelectOptions, select
+from .select import Backend, Oracle, cluster_rows, group_clusters
+from .strata import MIN_PER_STRATUM, Strata, allocate, check_proxy, check_strata, form_strata
+
+Arr = np.ndarray
+PLAN_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """What an evaluation fixes before any query: the strata of the rows, their allocation shares
+    and the seed of the order in which each stratum's rows are queried. Save it to evaluate other
+    models (or checkpoints) on the same design: `plan.save(path)`, `Plan.load(path)`."""
+
+    strata: Strata
+    seed: int
+    representatives: Arr
+    sample_weight: Optional[Arr] = field(default=None, repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.strata.codes.shape[0])
+
+    def save(self, path: str) -> None:
+        """Write the plan to `path` (a NumPy .npz file; no pickles)."""
+        meta = json.dumps({"version": PLAN_VERSION, "seed": str(self.seed)})
+        arrays = dict(
+            codes=self.strata.codes, sizes=self.strata.sizes, weights=self.strata.weights,
+            shares=self.strata.shares, representatives=self.representatives,
+            meta=np.array(meta),
+        )
+        if self.sample_weight is not None:
+            arrays["sample_weight"] = self.sample_weight
+        with open(path, "wb") as f:  # np.savez would append ".npz" to a path without it
+            np.savez(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str) -> "Plan":
+        """Read a plan written by `save`."""
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta.get("version") != PLAN_VERSION:
+                raise ValueError(f"{path}: plan version {meta.get('version')}, expected {PLAN_VERSION}")
+            strata = Strata(codes=z["codes"], sizes=z["sizes"], weights=z["weights"],
+                            shares=z["shares"])
+            u = z["sample_weight"] if "sample_weight" in z.files else None
+            return cls(strata=strata, seed=int(meta["seed"]),
+                       representatives=z["representatives"], sample_weight=u)
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """evaluate()'s answer.
+
+    Attributes
+    ----------
+    estimate, stderr : float
+        Estimated mean loss and its standard error (stratified, with the proxy as a control
+        variate when given).
+    ci : (float, float)
+        The interval of `interval` kind at the stopping time.
+    n_queries : int
+        Rows passed to loss_fn.
+    stopped : str
+        "target" (rtol / atol met), "max_queries", "exhausted" (every row queried: the estimate
+        is the exact mean) or "interrupted" (Ctrl-C; what was queried is kept).
+    indices, losses, weights : ndarray
+        The queried rows (by stratum, in query order within it), their losses and the weights of
+        the final estimate (sum(weights * losses) / total_weight = estimate without a proxy).
+    strata_table : dict of ndarray
+        Per stratum: "size" (rows), "queried", "mean" and "std" of the queried losses.
+    history : list of dict
+        After each batch: n_queries, estimate, stderr, half_width.
+    plan : Plan
+        The design; `plan.save(path)` to reuse it.
+    """
+
+    estimate: float
+    stderr: float
+    ci: tuple
+    confidence: float
+    interval: str
+    n_queries: int
+    stopped: str
+    indices: Arr
+    losses: Arr
+    weights: Arr
+    strata_table: Dict[str, Arr]
+    history: List[Dict[str, float]]
+    plan: Plan = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"Evaluation(estimate={self.estimate:.6g}, ci=({self.ci[0]:.6g}, {self.ci[1]:.6g}), "
+            f"n_queries={self.n_queries}, stopped={self.stopped!r})"
+        )
+
+
+def _keyword(name: str, default: Any, annotation: str) -> Parameter:
+    return Parameter(name, Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+@parameters_of(
+    select, returns="Evaluation",
+    drop=("budget", "lam", "loss_fn", "replace", "method", "defensive", "design", "allocation",
+          "estimator"),
+    after="X", changes={"n_clusters": {"default": None}},
+    insert=[
+        Parameter("loss_fn", Parameter.POSITIONAL_OR_KEYWORD,
+                  annotation="Callable[[np.ndarray], Any]"),
+        _keyword("rtol", None, "Optional[float]"), _keyword("atol", None, "Optional[float]"),
+        _keyword("confidence", 0.95, "float"), _keyword("max_queries", None, "Optional[int]"),
+        _keyword("batch", None, "Optional[int]"), _keyword("interval", "fixed", "str"),
+        _keyword("plan", None, "Union[Plan, str, None]"),
+    ],
+)
+def evaluate(*args: Any, **kwargs: Any) -> Evaluation:
+    """Replaced below (the docstring is long)."""
+
+
+evaluate.__doc__ = """Estimate a model's mean loss over the rows of X to a stated precision.
+
+    Queries `loss_fn` in batches on a stratified sample (the clusters of X, crossed with
+    `strata`), extending one sample batch by batch, until the interval's half-width is at most
+    max(atol, rtol * |estimate|), max_queries rows were queried, or every row was (then the
+    estimate is the exact mean).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), Shards, or None
+        Embeddings, as for `select` (out-of-core input is read in blocks). None with `plan`
+        (``evaluate(None, loss_fn, plan=...)``).
+    loss_fn : callable
+        loss_fn(indices: int64 ndarray) -> the losses of those rows (non-negative); each row is
+        asked for at most once.
+    n_clusters : int
+        k of the clustering whose clusters are the strata (not needed with `plan`).
+    rtol, atol : float, default=None
+        Stop when the half-width is <= max(atol, rtol * |estimate|). Without either, evaluate
+        spends max_queries (or queries every row).
+    confidence : float, default=0.95
+        Level of the interval.
+    max_queries : int, default=None
+        At most this many queries (None: n_samples).
+    batch : int, default=None
+        Queries per batch after the first; the first batch gives every stratum two rows (at least
+        `batch`). None: twice the number of strata.
+    interval : {"fixed", "anytime"}, default="fixed"
+        "fixed": the normal interval at the final sample size, whose coverage at evaluate's
+        stopping time (a width rule) is the nominal level asymptotically (Chow and Robbins, 1965;
+        measured in docs/RESULTS.md). "anytime": a confidence sequence, valid under any stopping
+        rule (including Ctrl-C while watching the estimate), about 1.5 times wider.
+    plan : Plan or str, default=None
+        A saved design (`Evaluation.plan`, `Plan.load(path)`, or the path) to evaluate another
+        model on exactly the same strata and query order; X and the clustering arguments are then
+        not used.
+    strata, proxy, sample_weight, z, init, max_iter, tol, max_points_per_center, random_state,
+    n_threads, progress
+        As in `select` (progress also reports "evaluate": queries so far and max_queries).
+
+    Returns
+    -------
+    Evaluation
+        estimate, stderr, ci, n_queries, stopped, the queried rows and losses, a per-stratum table
+        and the plan.
+
+    Examples
+    --------
+    >>> import numpy as np, coresample
+    >>> X = np.random.default_rng(0).normal(size=(5000, 8)).astype(np.float32)
+    >>> loss = (X ** 2).sum(axis=1)
+    >>> ev = coresample.evaluate(X, lambda idx: loss[idx], n_clusters=20, rtol=0.02,
+    ...                          random_state=0)
+    >>> ev.stopped, ev.n_queries < 5000, abs(ev.estimate - loss.mean()) < 0.1 * loss.mean()
+    ('target', True, True)
+    """
+
+
+def run_evaluate(backend: Backend, *, X: Any, loss_fn: Any, progress: Any, **arguments: Any
+                 ) -> Evaluation:
+    """evaluate() on `backend`, reporting to `progress`."""
+    with reporting(progress, backend.set_progress) as report:
+        return _run(backend, X, loss_fn, arguments, report or (lambda *a: None))
+
+
+def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Callable) -> Evaluation:
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    confidence = check_float(a["confidence"], "confidence", 0.0, 1.0, low_inclusive=False,
+                             high_inclusive=False)
+    kind = check_choice(a["interval"], "interval", INTERVALS)
+    rtol = None if a["rtol"] is None else check_float(a["rtol"], "rtol", 0.0, low_inclusive=False)
+    atol = None if a["atol"] is None else check_float(a["atol"], "atol", 0.0, low_inclusive=False)
+    plan = _plan(backend, X, a, report)
+    n = plan.n_samples
+    proxy = check_proxy(a["proxy"], n)
+    st, u = plan.strata, plan.sample_weight
+    max_q = n if a["max_queries"] is None else check_int(a["max_queries"], "max_queries", 1, n)
+    first = int(np.minimum(MIN_PER_STRATUM, st.sizes).sum())
+    if max_q < first:
+        raise ValueError(f"max_queries={max_q} is below the {first} rows the plan's strata need "
+                         "(two per stratum)")
+    batch = 2 * st.n_strata if a["batch"] is None else check_int(a["batch"], "batch", 1)
+    total_weight = float(n if u is None else u.sum())
+    proxy_total = None if proxy is None else float(proxy.sum() if u is None else proxy @ u)
+
+    # The query order: every stratum's rows by key (one draw with each stratum at full size).
+    order = backend.stratified(st.codes, st.sizes, plan.seed, False)
+    starts = np.concatenate(([0], np.cumsum(st.sizes)[:-1]))
+    oracle = Oracle(loss_fn)
+    rho2 = mixture_rho2(1.0 - confidence, max(first, batch) * 4.0)
+    history: List[Dict[str, float]] = []
+    taken = np.zeros(st.n_strata, dtype=np.int64)
+    m, stopped, est, hw = max(first, min(batch, max_q)), "max_queries", None, np.inf
+    try:
+        while True:
+            alloc = allocate(st.shares, st.sizes, min(m, max_q))
+            new = np.concatenate([order[starts[h] + taken[h]:starts[h] + alloc[h]]
+                                  for h in np.flatnonzero(alloc > taken)])
+            oracle.losses(new)
+            taken = alloc
+            est, hw = _estimate(order, starts, taken, oracle, st, u, proxy, proxy_total,
+                                total_weight, confidence, kind, rho2)
+            history.append(dict(n_queries=oracle.n_queries, estimate=est.mean,
+                                stderr=est.stderr, half_width=hw))
+            report("evaluate", oracle.n_queries, max_q)
+            done = oracle.n_queries
+            if done >= n:
+                stopped = "exhausted"
+                break
+            target = max(atol or 0.0, (rtol or 0.0) * abs(est.mean))
+            if (rtol is not None or atol is not None) and hw <= target:
+                stopped = "target"
+                break
+            if done >= max_q:
+                break
+            m = done + batch
+    except KeyboardInterrupt:
+        if est is None:
+            raise
+        stopped = "interrupted"
+    return _result(order, starts, taken, oracle, st, u, est, hw, kind, confidence, stopped,
+                   history, plan)
+
+
+def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan:
+    """The given plan (checked against the data), or a new one from X."""
+    plan = a["plan"]
+    if plan is not None:
+        plan = Plan.load(plan) if isinstance(plan, str) else plan
+        if not isinstance(plan, Plan):
+            raise TypeError(f"plan must be a Plan or a path, got {type(plan).__name__}")
+        if X is not None and check_input(X)[0].shape[0] != plan.n_samples:
+            raise ValueError(f"X has {check_input(X)[0].shape[0]} rows, the plan {plan.n_samples}")
+        return plan
+    if X is None:
+        raise ValueError("evaluate needs X (or a plan)")
+    X, _ = check_input(X)
+    n, d = X.shape
+    u = check_sample_weight(a["sample_weight"], n)
+    groups = check_strata(a["strata"], n)
+    proxy = check_proxy(a["proxy"], n)
+    k = a["n_clusters"]
+    if k is None:
+        raise ValueError("evaluate needs n_clusters (or a plan)")
+    opts = SelectOptions.resolve(
+        n, d, budget=n, n_clusters=k, z=a["z"], lam=1.0, loss_fn=None, replace=False,
+        method="lightweight", defensive=0.0, design="stratified", estimator="plain",
+        init=a["init"], max_iter=a["max_iter"], tol=a["tol"],
+        max_points_per_center=a["max_points_per_center"], random_state=a["random_state"],
+        n_threads=a["n_threads"],
+    )
+    clus = cluster_rows(backend, X, opts, u, report)
+    cells_budget = n if a["max_queries"] is None else int(a["max_queries"])
+    strata = form_strata(
+        clus.labels, clus.centers, clus.cluster_weights, groups, proxy, u,
+        max(MIN_PER_STRATUM, cells_budget), "auto",
+        lambda C, w, m: group_clusters(backend, opts.seed, C, w, m),
+    )
+    return Plan(strata=strata, seed=opts.seed, representatives=clus.reps, sample_weight=u)
+
+
+def _queried(order: Arr, starts: Arr, taken: Arr) -> Arr:
+    return np.concatenate([order[starts[h]:starts[h] + taken[h]] for h in range(taken.shape[0])])
+
+
+def _estimate(order, starts, taken, oracle, st, u, proxy, proxy_total, total_weight, confidence,
+              kind, rho2):
+    rows = _queried(order, starts, taken)
+    est = stratified_estimate(
+        oracle.losses(rows), st.codes[rows], st.sizes, taken, total_weight, replace=False,
+        sample_weight=None if u is None else u[rows],
+        control=None if proxy is None else proxy[rows], control_total=proxy_total or 0.0,
+        confidence=confidence,
+    )
+    return est, half_width(est.stderr, rows.shape[0], confidence, kind, rho2)
+
+
+def _result(order, starts, taken, oracle, st, u, est: Estimate, hw, kind, confidence, stopped,
+            history, plan) -> Evaluation:
+    rows = _queried(order, starts, taken)
+    losses = oracle.losses(rows)
+    h = st.codes[rows]
+    w = st.sizes[h] / taken[h].astype(np.float64)
+    if u is not None:
+        w = w * u[rows]
+    cnt = np.maximum(taken, 1).astype(np.float64)
+    mean = np.bincount(h, losses, minlength=st.n_strata) / cnt
+    var = np.bincount(h, (losses - mean[h]) ** 2, minlength=st.n_strata) / np.maximum(cnt - 1, 1)
+    table = dict(size=st.sizes, queried=taken, mean=np.where(taken > 0, mean, np.nan),
+                 std=np.where(taken > 1, np.sqrt(var), np.nan))
+    return Evaluation(
+        estimate=est.mean, stderr=est.stderr, ci=(est.mean - hw, est.mean + hw),
+        confidence=confidence, interval=kind, n_queries=oracle.n_queries, stopped=stopped,
+        indices=rows, losses=losses, weights=w, strata_table=table, history=history, plan=plan,
+    )
+
+
+__all__ = ["Evaluation", "Plan", "evaluate", "run_evaluate", "Optional", "Union"]
