@@ -73,13 +73,14 @@ def test_same_selection_as_one_machine(client, X, chunks, seed):
 
 @pytest.mark.parametrize("chunks", [1000, (700, 2300, 2000), (5000,)], ids=str)
 def test_defaults_give_the_same_selection(client, X, chunks):
-    """Issue 13: with only budget, n_clusters and random_state given, the defaults (replace=True,
-    max_points_per_center="auto": here an all-rows fit) are select's, and so is the result."""
+    """Issue 13: with only budget, n_clusters and random_state given, the defaults (design and
+    replace "auto": the stratified design, distinct rows; max_points_per_center="auto": here an
+    all-rows fit) are select's, and so is the result."""
     ref = coresample.select(X, B, n_clusters=K, random_state=21)
     with pytest.warns(coresample.CopyWarning, match="all-rows fit gathers all 5000 rows"):
         got = cdask.select(da.from_array(X, chunks=(chunks, D)), B, n_clusters=K, random_state=21)
     assert_same_selection(got, ref)
-    assert got.replace is True
+    assert got.replace is ref.replace is False
     np.testing.assert_array_equal(got.labels.compute(), ref.labels)
 
 
@@ -138,8 +139,10 @@ def test_sample_weight(client, X, u, chunks, dask_weights):
 
 @pytest.mark.parametrize(
     "extra",
-    [dict(), dict(lam="auto", estimator="difference"), dict(sample_weight="u", estimator="difference")],
-    ids=["plain", "auto_difference", "weighted_difference"],
+    [dict(), dict(design="sensitivity"),
+     dict(lam="auto", estimator="difference", design="sensitivity"),
+     dict(sample_weight="u", estimator="difference", design="sensitivity")],
+    ids=["stratified", "plain", "auto_difference", "weighted_difference"],
 )
 def test_loss_fn_estimate(client, X, u, extra):
     extra = dict(extra)
@@ -150,6 +153,8 @@ def test_loss_fn_estimate(client, X, u, extra):
     ref = coresample.select(X, B, **kw)
     got = cdask.select(da.from_array(X, chunks=(1000, D)), B, **kw)
     assert_same_selection(got, ref, estimate=True)
+    if got.design == "stratified":
+        return
     reps_loss = loss_of(X)(got.representatives)
     a = got.estimate_from(got.losses, representative_losses=reps_loss)
     b = ref.estimate_from(ref.losses, representative_losses=reps_loss)
@@ -201,10 +206,12 @@ def test_with_replacement(client, X, u, chunks, budget):
     got = cdask.select(da.from_array(X, chunks=(chunks, D)), budget, **kw)
     assert_same_selection(got, ref)
     assert got.replace is True
-    ref = coresample.select(X, budget, sample_weight=u, loss_fn=loss_of(X), estimator="difference", **kw)
-    got = cdask.select(da.from_array(X, chunks=(chunks, D)), budget, sample_weight=u,
-                       loss_fn=loss_of(X), estimator="difference", **kw)
-    assert_same_selection(got, ref, estimate=True)
+    for design, estimator in (("sensitivity", "difference"), ("stratified", "auto")):
+        ref = coresample.select(X, budget, sample_weight=u, loss_fn=loss_of(X), design=design,
+                                estimator=estimator, **kw)
+        got = cdask.select(da.from_array(X, chunks=(chunks, D)), budget, sample_weight=u,
+                           loss_fn=loss_of(X), design=design, estimator=estimator, **kw)
+        assert_same_selection(got, ref, estimate=True)
 
 
 def test_worker_killed_mid_run(client, X, tmp_path):

@@ -68,7 +68,8 @@ def test_weights_oracle_and_subsample_fit(local_ray, X, replace):
     u[::9] = 0.0
     loss = lambda rows: np.asarray(X[rows, 0], dtype=np.float64) ** 2 + 0.5  # noqa: E731
     kw = dict(n_clusters=K, max_points_per_center=M, random_state=5, replace=replace,
-              sample_weight=u, loss_fn=loss, estimator="difference", lam="auto")
+              sample_weight=u, loss_fn=loss, estimator="difference", lam="auto",
+              design="sensitivity")
     ref = coresample.select(X, B, **kw)
     got = cray.select(dataset(X, 4), B, **kw)
     assert_same_selection(got, ref, estimate=True)

@@ -43,7 +43,7 @@ def check_strata(strata: Any, n: int) -> Optional[Tuple[Arr, int]]:
     values, codes, counts = np.unique(arr, return_inverse=True, return_counts=True)
     if counts.min() < 2:
         raise ValueError(
-            f"strata: group {values[int(np.argmin(counts))]!r} has one row; every group needs at "
+            f"strata: group {values[int(np.argmin(counts))].item()!r} has one row; every group needs at "
             "least two (merge it into a neighbouring group)"
         )
     return codes.astype(np.int64), int(values.shape[0])

@@ -51,11 +51,19 @@ def stratified_rows(
         by_stratum = np.argsort(codes, kind="stable")  # rows of each stratum, ascending
         h, pos = _rng.stratified_draw_positions(seed, STRATIFIED_DRAWS, allocation, sizes)
         return by_stratum[first[h] + pos].astype(np.int64)
-    keys = _rng.exponential_keys(seed, STRATIFIED, codes.shape[0])
-    order = np.lexsort((np.arange(codes.shape[0]), keys, codes))
-    take = np.repeat(first, allocation) + (
-        np.arange(int(allocation.sum())) - np.repeat(np.cumsum(allocation) - allocation, allocation))
-    return order[take].astype(np.int64)
+    # Keys in blocks (the stream's temporaries stay small), then each stratum's smallest.
+    n = codes.shape[0]
+    keys = np.empty(n)
+    for lo in range(0, n, 1 << 16):
+        hi = min(n, lo + (1 << 16))
+        keys[lo:hi] = -_rng.log_unit(_rng.unit_open(
+            _rng.draw(seed, STRATIFIED, np.arange(lo, hi, dtype=np.uint64))))
+    by_stratum = np.argsort(codes, kind="stable")  # rows of each stratum, ascending
+    out = []
+    for h in np.flatnonzero(allocation):
+        rows = by_stratum[first[h]:first[h] + sizes[h]]
+        out.append(rows[np.lexsort((rows, keys[rows]))[:allocation[h]]])
+    return np.concatenate(out).astype(np.int64)
 
 
 def _run_sample(
