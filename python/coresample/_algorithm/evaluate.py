@@ -19,7 +19,6 @@ import numpy as np
 
 from .._base.estimate import Estimate
 from .._base.progress import reporting
-from .._base.random import seed_from_random_state
 from .._base.sequence import INTERVALS, half_width, mixture_rho2
 from .._base.source import check_input
 from .._base.stratified import stratified_estimate
@@ -302,7 +301,7 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
     strata = form_strata(
         clus.labels, clus.centers, clus.cluster_weights, groups, proxy, u,
         max(MIN_PER_STRATUM, cells_budget), "auto",
-        lambda C, w, m: group_clusters(backend, opts.seed, C, w, m),
+        group_clusters,
     )
     return Plan(strata=strata, seed=opts.seed, representatives=clus.reps, sample_weight=u)
 

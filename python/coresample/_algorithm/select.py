@@ -8,7 +8,6 @@ weights, the estimate, the Selection) cannot drift apart between paths.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any, Callable, Dict, Optional, Tuple, Type
 
 import numpy as np
@@ -202,7 +201,7 @@ def _run_select(
     if opts.design == "stratified":
         strata = form_strata(
             clus.labels, clus.centers, clus.cluster_weights, groups, proxy, u, opts.budget,
-            opts.allocation, partial(group_clusters, backend, opts.seed),
+            opts.allocation, group_clusters,
         )
         allocation = allocate(strata.shares, strata.max_rows(opts.replace), opts.budget)
         report("sample", 0, 1)
@@ -284,7 +283,29 @@ def cluster_rows(
     )
 
 
-def group_clusters(backend: Backend, seed: int, centers: Arr, weights: Arr, m: int) -> Arr:
-    """The k clusters in m groups: a weighted k-means of the centers (sizes as weights)."""
-    km = backend.kmeans(m, init="k-means++", max_iter=20, random_state=seed, n_threads=1)
-    return km.fit(np.ascontiguousarray(centers, dtype=np.float64), sample_weight=weights).labels_
+def group_clusters(centers: Arr, weights: Arr, m: int) -> Arr:
+    """The k clusters in m groups: a weighted k-means of the centers (sizes as weights) in
+    float64 NumPy, seeded by farthest-first traversal from the heaviest cluster. Deterministic
+    and the same code for every backend, so the strata do not depend on the backend."""
+    C = np.asarray(centers, dtype=np.float64)
+    chosen = [int(np.argmax(weights))]
+    d2 = ((C - C[chosen[0]]) ** 2).sum(axis=1)
+    for _ in range(1, m):
+        chosen.append(int(np.argmax(d2)))  # ties: the lowest index
+        d2 = np.minimum(d2, ((C - C[chosen[-1]]) ** 2).sum(axis=1))
+    G = C[chosen]
+    for _ in range(10):
+        labels = _nearest(C, G)
+        mass = np.bincount(labels, weights, minlength=m)
+        for j in np.flatnonzero(mass > 0):
+            G[j] = weights[labels == j] @ C[labels == j] / mass[j]
+    return _nearest(C, G)
+
+
+def _nearest(C: Arr, G: Arr) -> Arr:
+    """Index of the nearest row of G for each row of C, 1024 rows at a time (O(1024 m) memory)."""
+    g2 = (G**2).sum(axis=1)
+    return np.concatenate([
+        np.argmin(g2[None, :] - 2.0 * C[lo:lo + 1024] @ G.T, axis=1)
+        for lo in range(0, C.shape[0], 1024)
+    ])

