@@ -214,6 +214,24 @@ def test_with_replacement(client, X, u, chunks, budget):
         assert_same_selection(got, ref, estimate=True)
 
 
+@pytest.mark.parametrize("chunks", [1000, (700, 2300, 2000)], ids=str)
+@pytest.mark.parametrize("replace", [False, True])
+def test_strata_and_proxy(client, X, u, chunks, replace):
+    """The stratified design with strata= (dask, strings) and proxy= (NumPy), bit for bit."""
+    g = np.array(["x", "y", "z"])[np.arange(N) % 3]
+    proxy = loss_of(X)(np.arange(N)) * (1.2 + np.cos(np.arange(N)))
+    kw = dict(n_clusters=K, max_points_per_center=M, random_state=9, replace=replace,
+              sample_weight=u, loss_fn=loss_of(X), proxy=proxy)
+    ref = coresample.select(X, B, strata=g, **kw)
+    got = cdask.select(da.from_array(X, chunks=(chunks, D)), B,
+                       strata=da.from_array(g, chunks=777), **kw)
+    assert_same_selection(got, ref, estimate=True)
+    np.testing.assert_array_equal(got.strata.compute(), ref.strata)
+    with pytest.raises(ValueError, match="proxy must be a 1-D array of length n_samples=5000"):
+        cdask.select(da.from_array(X, chunks=(chunks, D)), B, proxy=proxy[:10], **{
+            k: v for k, v in kw.items() if k != "proxy"})
+
+
 def test_worker_killed_mid_run(client, X, tmp_path):
     """The first partition re-read in pass (b) kills its worker process (os._exit); the scheduler
     reschedules its tasks (and recomputes what the dead worker held), the result is unchanged."""

@@ -49,7 +49,9 @@ def plan_select(impl, X, budget, chunks, **kwargs):
     opts = SelectOptions.resolve(X.shape[0], X.shape[1], **args)
     engine = LocalEngine(X, u, cover(chunks, X.shape[0]))
     backend = CORE if impl is coresample else REFERENCE
-    return run_select(engine, backend, opts, EngineSelection, None)
+    extras = {name: None if args[name] is None else engine.vector_parts(args[name], name)
+              for name in ("strata", "proxy")}
+    return run_select(engine, backend, opts, EngineSelection, None, extras)
 
 
 def cover(pattern, n):
@@ -67,8 +69,9 @@ def cover(pattern, n):
 def assert_same(got, ref, estimate=False):
     """assert_same_selection, and the n-length fields (NumPy on LocalEngine)."""
     assert_same_selection(got, ref, estimate)
-    assert got.design == ref.design
-    for name in ("labels", "cost", "probabilities", "strata", "stratum_sizes", "allocation"):
+    assert got.design == ref.design and got.proxy_total == ref.proxy_total
+    for name in ("labels", "cost", "probabilities", "strata", "stratum_sizes", "allocation",
+                 "proxy"):
         np.testing.assert_array_equal(getattr(got, name), getattr(ref, name), err_msg=name)
 
 
@@ -98,18 +101,25 @@ def test_defaults_match_select(X, chunks):
      dict(defensive=1.0, design="sensitivity"),
      dict(loss_fn="loss", sample_weight="u"), dict(loss_fn="loss", sample_weight="u", replace=False),
      dict(loss_fn="loss", replace=False, budget=2 * K + 7), dict(loss_fn="loss", budget=7),
-     dict(budget=N, replace=False)],
+     dict(budget=N, replace=False),
+     dict(loss_fn="loss", strata="g", sample_weight="u"), dict(loss_fn="loss", proxy="p"),
+     dict(loss_fn="loss", strata="g", proxy="p", sample_weight="u", replace=True),
+     dict(loss_fn="loss", strata="g", proxy="p", budget=12),
+     dict(loss_fn="loss", proxy="p", sample_weight="u0", allocation="proportional")],
     ids=["without", "subsample", "coreset_u", "oracle_u", "oracle_without", "sens_without",
          "z1_lam0", "kmpar", "defensive", "uniform", "strat_u", "strat_u_without",
-         "strat_every_cluster", "strat_grouped", "strat_census"],
+         "strat_every_cluster", "strat_grouped", "strat_census", "strata_u", "proxy",
+         "strata_proxy_with", "strata_proxy_grouped", "proxy_zero_u"],
 )
 @pytest.mark.parametrize("chunks", [(1000,), (700, 2300, 1000, 1000)], ids=str)
 def test_options_match_select(X, u, extra, chunks):
-    extra = dict(extra)
-    if extra.get("sample_weight") == "u":
-        extra["sample_weight"] = u
-    if extra.get("loss_fn") == "loss":
-        extra["loss_fn"] = loss_of(X)
+    given = {  # names in the parameter list -> the arrays
+        "u": u, "u0": np.where(np.arange(N) % 3 == 0, 0.0, u),  # u0: a third carry no weight
+        "loss": loss_of(X), "g": np.array(["a", "b", "c"])[np.arange(N) * 7 % 3],
+        "p": loss_of(X)(np.arange(N)) * (1.0 + 0.3 * np.sin(np.arange(N))),
+    }
+    extra = {k: given[v] if isinstance(v, str) and v in given and k != "allocation" else v
+             for k, v in extra.items()}
     extra.setdefault("max_points_per_center", 2 * M)  # the all-rows fit: test_defaults_match_select
     budget = extra.pop("budget", B)
     ref = coresample.select(X, budget, n_clusters=K, random_state=4, **extra)

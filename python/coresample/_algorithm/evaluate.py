@@ -26,7 +26,9 @@ from .._base.validation import check_choice, check_float, check_int, check_sampl
 from .api import parameters_of
 from .options import SelectOptions, select
 from .select import Backend, Oracle, cluster_rows, group_clusters
-from .strata import MIN_PER_STRATUM, Strata, allocate, check_proxy, check_strata, form_strata
+from .strata import (
+    MIN_PER_STRATUM, Strata, allocate, check_proxy, check_strata, form_strata, proxy_total,
+)
 
 Arr = np.ndarray
 PLAN_VERSION = 1
@@ -228,7 +230,7 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
                          "(two per stratum)")
     batch = 2 * st.n_strata if a["batch"] is None else check_int(a["batch"], "batch", 1)
     total_weight = float(n if u is None else u.sum())
-    proxy_total = None if proxy is None else float(proxy.sum() if u is None else proxy @ u)
+    q_total = proxy_total(proxy, u)
 
     # The query order: every stratum's rows by key (one draw with each stratum at full size).
     order = backend.stratified(st.codes, st.sizes, plan.seed, False)
@@ -245,7 +247,7 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
                                   for h in np.flatnonzero(alloc > taken)])
             oracle.losses(new)
             taken = alloc
-            est, hw = _estimate(order, starts, taken, oracle, st, u, proxy, proxy_total,
+            est, hw = _estimate(order, starts, taken, oracle, st, u, proxy, q_total,
                                 total_weight, confidence, kind, rho2)
             history.append(dict(n_queries=oracle.n_queries, estimate=est.mean,
                                 stderr=est.stderr, half_width=hw))

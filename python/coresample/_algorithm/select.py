@@ -24,6 +24,7 @@ from .._base.validation import (
 from .options import SelectOptions
 from .strata import (
     allocate, check_proxy, check_strata, design_probabilities, design_weights, form_strata,
+    proxy_total,
 )
 
 Arr = np.ndarray
@@ -196,7 +197,7 @@ def _run_select(
         representatives=clus.reps, labels=clus.labels, cost=clus.cost, centers=clus.centers,
         inertia=clus.phi, sample_weight=u, cluster_weights=clus.cluster_weights,
         total_weight=clus.total_weight, proxy=proxy,
-        proxy_total=None if proxy is None else float(proxy.sum() if u is None else proxy @ u),
+        proxy_total=proxy_total(proxy, u),
     )
     if opts.design == "stratified":
         strata = form_strata(

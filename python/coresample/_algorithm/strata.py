@@ -21,6 +21,7 @@ from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
 
+from .._base.blocks import blocked_sum
 from .._base.validation import check_vector
 
 Arr = np.ndarray
@@ -33,29 +34,52 @@ def check_strata(strata: Any, n: int) -> Optional[Tuple[Arr, int]]:
     every group needs at least two rows (a group of one row has no spread to estimate)."""
     if strata is None:
         return None
-    arr = np.asarray(strata)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"strata must be a 1-D array of length n_samples={n}, got shape {arr.shape}")
+    arr = np.asarray(check_length(strata, n, "strata"))
+    values, codes, counts = np.unique(as_labels(arr), return_inverse=True, return_counts=True)
+    check_group_sizes(values, counts)
+    return codes.astype(np.int64), int(values.shape[0])
+
+
+def as_labels(arr: Arr) -> Arr:
+    """strata values as a sortable array of labels: checked for NaN, strings for objects."""
     if arr.dtype.kind == "O":  # e.g. a pandas column of strings
         arr = arr.astype(str)
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise ValueError("strata contains NaN or inf")
     if arr.dtype.kind not in "biuUSf":
         raise TypeError(f"strata must hold integer or string labels, got dtype {arr.dtype}")
-    values, codes, counts = np.unique(arr, return_inverse=True, return_counts=True)
+    return arr
+
+
+def check_group_sizes(values: Arr, counts: Arr) -> None:
     if counts.min() < 2:
         raise ValueError(
-            f"strata: group {values[int(np.argmin(counts))].item()!r} has one row; every group needs at "
-            "least two (merge it into a neighbouring group)"
+            f"strata: group {values[int(np.argmin(counts))].item()!r} has one row; every group "
+            "needs at least two (merge it into a neighbouring group)"
         )
-    return codes.astype(np.int64), int(values.shape[0])
+
+
+def proxy_total(proxy: Optional[Arr], u: Optional[Arr]) -> Optional[float]:
+    """sum_e u_e g_e, blocked (the core's order of additions; the engines combine its blocks)."""
+    if proxy is None:
+        return None
+    return blocked_sum(proxy if u is None else u * proxy)
 
 
 def check_proxy(proxy: Any, n: int) -> Optional[Arr]:
     """proxy= as a finite, non-negative float64 vector of length n, or None."""
     if proxy is None:
         return None
-    return check_vector(proxy, "proxy", n, nonnegative=True)
+    return check_vector(check_length(proxy, n, "proxy"), "proxy", n, nonnegative=True)
+
+
+def check_length(values: Any, n: int, name: str) -> Any:
+    """A 1-D array of length n (NumPy, or a dask array: anything with .shape), else ValueError."""
+    v = values if hasattr(values, "shape") and hasattr(values, "ndim") else np.asarray(values)
+    if v.ndim != 1 or v.shape[0] != n:
+        raise ValueError(f"{name} must be a 1-D array of length n_samples={n}, got shape "
+                         f"{tuple(v.shape)}")
+    return v
 
 
 @dataclass(frozen=True)
@@ -89,12 +113,7 @@ def form_strata(
     k = centers.shape[0]
     check_allocation(allocation, proxy is not None)
     G = 1 if groups is None else groups[1]
-    most = max(1, budget // MIN_PER_STRATUM)
-    if G > most:
-        raise ValueError(
-            f"strata has {G} groups, and each needs {MIN_PER_STRATUM} draws: budget must be at "
-            f"least {MIN_PER_STRATUM * G}, got {budget}"
-        )
+    most = check_group_budget(G, budget)
     cluster_map = cluster_map_for(centers, cluster_weights, most // G, group_clusters)
     zero = None if u is None or u.min() > 0 else u == 0  # rows that carry no loss
     if groups is None:  # per cluster, as the engines compute it (no pass over the rows)
@@ -117,6 +136,17 @@ def form_strata(
     if proxy is not None and allocation != "proportional":
         shares = _neyman_shares(codes, weights, proxy if u is None else u * proxy, sizes.shape[0])
     return Strata(codes=codes, sizes=sizes, weights=weights, shares=shares)
+
+
+def check_group_budget(G: int, budget: int) -> int:
+    """The most strata the budget allows (budget // 2), checked against G user groups."""
+    most = max(1, budget // MIN_PER_STRATUM)
+    if G > most:
+        raise ValueError(
+            f"strata has {G} groups, and each needs {MIN_PER_STRATUM} draws: budget must be at "
+            f"least {MIN_PER_STRATUM * G}, got {budget}"
+        )
+    return most
 
 
 def cluster_map_for(
@@ -155,10 +185,16 @@ def check_allocation(allocation: str, has_proxy: bool) -> None:
 
 
 def _neyman_shares(codes: Arr, weights: Arr, q: Arr, H: int) -> Arr:
-    """Half proportional, half Neyman by the spread of q in each stratum (normalised shares)."""
+    """Half proportional, half Neyman by the spread of q in each stratum (normalised shares).
+    The sums run in row order (np.bincount), as the engines' chained per-partition sums do."""
     n = np.bincount(codes, minlength=H).astype(np.float64)
     mean = np.bincount(codes, q, minlength=H) / n
-    spread = np.sqrt(np.bincount(codes, (q - mean[codes]) ** 2, minlength=H) / n)
+    return neyman_shares(n, np.bincount(codes, (q - mean[codes]) ** 2, minlength=H), weights)
+
+
+def neyman_shares(n: Arr, squared_deviations: Arr, weights: Arr) -> Arr:
+    """The shares from the per-stratum row counts, sums of squared deviations of q and weights."""
+    spread = np.sqrt(squared_deviations / n)
     prop = weights / weights.sum()
     ney = weights * spread
     if not ney.sum() > 0:

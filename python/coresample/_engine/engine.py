@@ -14,6 +14,7 @@ from typing import Any, Callable, List, Optional, Sequence
 import numpy as np
 
 from .._base.source import compute_dtype
+from .._algorithm.strata import check_length
 from .combine import aligned_chunks
 
 Arr = np.ndarray
@@ -70,6 +71,10 @@ class Engine:
         (lazy), for the Selection's n-length fields."""
         raise NotImplementedError
 
+    def vector_parts(self, values: Any, name: str) -> List[Any]:
+        """Handles of an n-vector (select's strata= or proxy=) cut like the rows."""
+        raise NotImplementedError
+
 
 class LocalEngine(Engine):
     """The plan run in this process over the aligned row ranges of an in-memory array: a
@@ -106,3 +111,8 @@ class LocalEngine(Engine):
 
     def vector(self, handles: Sequence[Any], fn: Callable[..., Arr], arg: Any, dtype: Any) -> Any:
         return np.concatenate([fn(h, arg) for h in handles]).astype(dtype, copy=False)
+
+    def vector_parts(self, values: Any, name: str) -> List[Any]:
+        v = check_length(values, self.n, name)
+        return [v[a:b] for a, b in zip(self.edges[:-1].tolist(), self.edges[1:].tolist())]
+

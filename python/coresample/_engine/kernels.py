@@ -17,7 +17,8 @@ import numpy as np
 
 from .._base.random import SAMPLE_WITHOUT_REPLACEMENT, STRATIFIED, SUBSAMPLE
 from .._base.source import BLOCK, compute_dtype
-from .._base.validation import check_finite, check_magnitude
+from .._base.validation import check_finite, check_magnitude, check_vector
+from .._algorithm.strata import as_labels
 from .._base import stream as _rng
 from .._base.blocks import _local_sums
 
@@ -230,38 +231,96 @@ def field(part: Dict[str, Any], name: str) -> Arr:
     return part[name]
 
 
-# --- the stratified design (strata = groups of clusters; `spec` holds the cluster -> stratum map)
+# --- the stratified design: kernels on a partition's strata state (`strata_state`) ---------------
 
 
-def strata_codes(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
-    """The stratum of each of the partition's rows (rows of zero weight: the last stratum)."""
-    codes = spec["of_cluster"][part["labels"]]
-    if spec["zeros"] and part["u"] is not None:
-        codes[part["u"] == 0] = spec["n_strata"] - 1
-    return codes
+def group_values(g: Any) -> Dict[str, Arr]:
+    """The distinct values of strata= in this partition and their counts."""
+    values, counts = np.unique(as_labels(np.asarray(g)), return_counts=True)
+    return {"values": values, "counts": counts}
 
 
-def stratum_members(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
-    """Rows of each stratum in this partition (for the with-replacement draws' offsets)."""
-    return np.bincount(strata_codes(part, spec), minlength=spec["n_strata"])
+def strata_state(part: Dict[str, Any], g: Any, proxy: Any, spec: Dict[str, Any]) -> Dict[str, Any]:
+    """The partition's rows as strata cells: `cell` is the stratum itself without strata= (the
+    clusters grouped by `of_cluster`), else group * k + cluster group, numbered later by
+    `strata_codes` through the sorted cells in use. Rows of zero weight get a cell of their own
+    (the last stratum). The proxy is checked here, for the global rows."""
+    labels, u = part["labels"], part["u"]
+    zero = None if u is None else u == 0
+    if spec["values"] is None:
+        cell = spec["of_cluster"][labels]
+        last = spec["n_strata"] - 1
+    else:
+        group = np.searchsorted(spec["values"], as_labels(np.asarray(g)))
+        cell = group * spec["k"] + spec["cluster_map"][labels]
+        last = spec["G"] * spec["k"]
+    if zero is not None and zero.any():
+        cell[zero] = last
+    if proxy is not None:
+        proxy = check_vector(proxy, "proxy", nonnegative=True)
+    return {"start": part["start"], "cell": cell, "u": u, "proxy": proxy}
 
 
-def design_probabilities(part: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
+def cells_used(state: Dict[str, Any]) -> Arr:
+    return np.unique(state["cell"])
+
+
+def strata_codes(state: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
+    """The stratum of each of the partition's rows."""
+    used = spec["used"]
+    return state["cell"] if used is None else np.searchsorted(used, state["cell"])
+
+
+def stratum_members(state: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
+    """Rows of each stratum in this partition."""
+    return np.bincount(strata_codes(state, spec), minlength=spec["n_strata"])
+
+
+def proxy_terms(state: Dict[str, Any]) -> Arr:
+    """q = u g (g without sample weights): the proxy's contribution to the totals."""
+    u = state["u"]
+    return state["proxy"] if u is None else u * state["proxy"]
+
+
+def proxy_blocks(state: Dict[str, Any]) -> Arr:
+    """Block totals of q, for sum_e u_e g_e = blocked_sum(q)."""
+    return block_totals(proxy_terms(state))
+
+
+def add_by_stratum(prior: Arr, state: Dict[str, Any], spec: Dict[str, Any], what: str) -> Arr:
+    """prior + this partition's u, q or (q - mean)^2 added row by row into the strata: chained
+    over the partitions in order, the bits of np.bincount(codes, weights) over all rows."""
+    codes = strata_codes(state, spec)
+    if what == "u":
+        values = state["u"]
+    else:
+        q = proxy_terms(state)
+        values = q if what == "q" else (q - spec["mean"][codes]) ** 2
+    out = np.array(prior, dtype=np.float64, copy=True)
+    np.add.at(out, codes, values)
+    return out
+
+
+def design_probabilities(state: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
     """p_e = n_h / (N_h s) of the partition's rows (the stratified design's Selection field)."""
-    return spec["per_row"][strata_codes(part, spec)]
+    return spec["per_row"][strata_codes(state, spec)]
 
 
-def stratified_candidates(part: Dict[str, Any], spec: Dict[str, Any]) -> Dict[str, Any]:
+def stratified_candidates(state: Dict[str, Any], spec: Dict[str, Any]) -> Dict[str, Any]:
     """Without replacement: in each stratum, the partition's allocation[h] rows of smallest key
     (stream STRATIFIED at the global row): the stratum's sample is among their union."""
-    start = part["start"]
-    codes = strata_codes(part, spec)
+    start = state["start"]
+    codes = strata_codes(state, spec)
     rows = np.arange(start, start + codes.shape[0], dtype=np.int64)
     keys = exponential_keys(spec["seed"], STRATIFIED, start, start + codes.shape[0])
     pick = first_per_stratum(codes, keys, rows, spec["allocation"])
-    u = part["u"]
     return {"rows": rows[pick], "keys": keys[pick], "codes": codes[pick],
-            "u": None if u is None else u[pick]}
+            **_at(state, pick)}
+
+
+def _at(state: Dict[str, Any], local: Arr) -> Dict[str, Any]:
+    """The sample weights and proxies of some of the partition's rows (None where absent)."""
+    return {name: None if state[name] is None else state[name][local] for name in ("u", "proxy")}
 
 
 def first_per_stratum(codes: Arr, keys: Arr, rows: Arr, allocation: Arr) -> Arr:
@@ -273,13 +332,11 @@ def first_per_stratum(codes: Arr, keys: Arr, rows: Arr, allocation: Arr) -> Arr:
     return order[rank < allocation[sc]]
 
 
-def stratum_rows(part: Dict[str, Any], spec: Dict[str, Any], asks: Dict[str, Arr]) -> Dict[str, Any]:
-    """With replacement: the global rows (and u) of the partition's asks[h]-th rows of stratum
-    h, rows of a stratum counted in row order."""
-    codes = strata_codes(part, spec)
+def stratum_rows(state: Dict[str, Any], spec: Dict[str, Any], asks: Dict[str, Arr]) -> Dict[str, Any]:
+    """With replacement: the global rows (and u, proxy) of the partition's asks[h]-th rows of
+    stratum h, rows of a stratum counted in row order."""
+    codes = strata_codes(state, spec)
     by_stratum = np.argsort(codes, kind="stable")
     first = np.searchsorted(codes[by_stratum], np.arange(spec["n_strata"]))
     local = by_stratum[first[asks["h"]] + asks["rank"]]
-    u = part["u"]
-    return {"order": asks["order"], "rows": local + part["start"],
-            "u": None if u is None else u[local]}
+    return {"order": asks["order"], "rows": local + state["start"], **_at(state, local)}

@@ -28,7 +28,8 @@ from .._algorithm.select import (
     Backend, Oracle, check_total_cost, group_clusters, representative_losses, summarize,
 )
 from .._algorithm.strata import (
-    MIN_PER_STRATUM, Strata, allocate, cluster_cells, cluster_map_for, design_weights,
+    MIN_PER_STRATUM, Strata, allocate, check_allocation, check_group_budget, check_group_sizes,
+    cluster_cells, cluster_map_for, design_weights, neyman_shares,
 )
 from .._base.progress import reporting
 from .._base.results import Selection
@@ -52,26 +53,24 @@ def runner(
     from ..core.select import BACKEND  # the layer above: imported when an engine is made
 
     def run(*, X: Any, sample_weight: Any, progress: Any, **arguments: Any) -> Selection:
-        for name in ("strata", "proxy"):
-            if arguments[name] is not None:
-                raise NotImplementedError(
-                    f"{name}= is not supported by the distributed select yet (the strata and the "
-                    "proxy's allocation need passes not written for engines); use "
-                    "coresample.select on the rows, or leave it out"
-                )
         engine = engine_type(X, sample_weight)
         opts = SelectOptions.resolve(engine.n, engine.d, **arguments)
-        return run_select(engine, BACKEND, opts, cls, progress)
+        extras = {name: None if arguments[name] is None
+                  else engine.vector_parts(arguments[name], name) for name in ("strata", "proxy")}
+        return run_select(engine, BACKEND, opts, cls, progress, extras)
 
     return run
 
 
 def run_select(
     engine: Engine, backend: Backend, opts: SelectOptions, cls: Type[Selection], progress: Any,
+    extras: Any = None,
 ) -> Selection:
-    """`select` on the engine's partitions; n-length fields stay where they are (lazy)."""
+    """`select` on the engine's partitions; n-length fields stay where they are (lazy).
+    extras: the partitions of strata= and proxy= (`Engine.vector_parts`), or None."""
+    extras = extras or {"strata": None, "proxy": None}
     with reporting(progress, backend.set_progress) as report:
-        return _run_select(engine, backend, opts, cls, report or _silent)
+        return _run_select(engine, backend, opts, cls, report or _silent, extras)
 
 
 def _silent(phase: str, done: int, total: int) -> None:
@@ -80,7 +79,7 @@ def _silent(phase: str, done: int, total: int) -> None:
 
 def _run_select(
     engine: Engine, backend: Backend, opts: SelectOptions, cls: Type[Selection],
-    report: Callable[[str, int, int], None],
+    report: Callable[[str, int, int], None], extras: Dict[str, Any],
 ) -> Selection:
     n, d, k, z = engine.n, engine.d, opts.n_clusters, opts.z
     weighted = engine.u_parts[0] is not None
@@ -119,8 +118,8 @@ def _run_select(
     if opts.design == "stratified":
         members = np.sum([s["members"] for s in summ], axis=0)
         zeros = sum(s["zeros"] for s in summ)
-        return _stratified(engine, backend, opts, cls, parts, oracle, report, members, zeros,
-                           common)
+        return _stratified(engine, opts, cls, parts, oracle, report, members, zeros, common,
+                           extras)
 
     # Oracle on the representatives.
     rep_losses, lam = representative_losses(oracle, reps, rep_rows, opts, report)
@@ -158,62 +157,115 @@ def _run_select(
 
 
 def _stratified(
-    engine: Engine, backend: Backend, opts: SelectOptions, cls: Type[Selection], parts: List[Any],
-    oracle: Any, report: Callable[[str, int, int], None], members: Arr, zeros: int,
-    common: Dict[str, Any],
+    engine: Engine, opts: SelectOptions, cls: Type[Selection], parts: List[Any], oracle: Any,
+    report: Callable[[str, int, int], None], members: Arr, zeros: int, common: Dict[str, Any],
+    extras: Dict[str, Any],
 ) -> Selection:
-    """The stratified design (strata = groups of clusters): `_algorithm.select`'s, on partitions.
+    """The stratified design: `_algorithm.select`'s, on partitions (strata and proxy included).
 
-    Without replacement each partition sends, per stratum, its allocation[h] smallest keys and
-    the client keeps the allocation[h] smallest of their union; with replacement the client
-    turns each draw's rank within its stratum into (partition, local rank) from the partitions'
-    per-stratum row counts."""
-    budget, seed = opts.budget, opts.seed
-    cluster_map = cluster_map_for(
-        common["centers"], common["cluster_weights"], max(1, budget // MIN_PER_STRATUM),
-        group_clusters)
-    of_cluster, sizes, weights = cluster_cells(
-        cluster_map, members, common["cluster_weights"], zeros)
-    strata = Strata(codes=np.empty(0, np.int64), sizes=sizes, weights=weights, shares=weights)
+    A strata state per partition holds each row's cell (its stratum, or with strata= the pair
+    group x cluster group, numbered through the sorted cells in use); sizes are summed, weighted
+    sums chained through the partitions in order (np.bincount's bits). Without replacement each
+    partition sends, per stratum, its allocation[h] smallest keys and the client keeps the
+    allocation[h] smallest of their union; with replacement the client turns each draw's rank
+    within its stratum into (partition, local rank) from the partitions' per-stratum counts."""
+    budget, seed, k = opts.budget, opts.seed, opts.n_clusters
+    weighted = common["sample_weight"] is not None
+    g_parts, p_parts = extras["strata"], extras["proxy"]
+    centers, cw = common["centers"], common["cluster_weights"]
+    if g_parts is None:
+        cluster_map = cluster_map_for(centers, cw, max(1, budget // MIN_PER_STRATUM),
+                                      group_clusters)
+        of_cluster, sizes, weights = cluster_cells(cluster_map, members, cw, zeros)
+        spec: Dict[str, Any] = dict(values=None, of_cluster=of_cluster, n_strata=sizes.shape[0])
+    else:
+        found = engine.fetch([engine.submit(K.group_values, g) for g in g_parts])
+        values = np.unique(np.concatenate([f["values"] for f in found]))
+        counts = np.zeros(values.shape[0], dtype=np.int64)
+        for f in found:
+            counts[np.searchsorted(values, f["values"])] += f["counts"]
+        check_group_sizes(values, counts)
+        G = int(values.shape[0])
+        cluster_map = cluster_map_for(centers, cw, check_group_budget(G, budget) // G,
+                                      group_clusters)
+        spec = dict(values=values, cluster_map=cluster_map, k=k, G=G)
+    states = engine.persist([
+        engine.submit(K.strata_state, p, None if g_parts is None else g_parts[i],
+                      None if p_parts is None else p_parts[i], engine.share(spec))
+        for i, p in enumerate(parts)
+    ])
+    codes_spec: Dict[str, Any] = dict(used=None, n_strata=spec.get("n_strata"))
+    if g_parts is not None:
+        used = np.unique(np.concatenate(engine.fetch([engine.submit(K.cells_used, st)
+                                                      for st in states])))
+        codes_spec = dict(used=used, n_strata=used.shape[0])
+        sizes = np.sum(engine.fetch([engine.submit(K.stratum_members, st, codes_spec)
+                                     for st in states]), axis=0).astype(np.int64)
+        weights = (sizes.astype(np.float64) if not weighted
+                   else _chained(engine, states, codes_spec, "u", sizes.shape[0]))
+    H = sizes.shape[0]
+    check_allocation(opts.allocation, p_parts is not None)
+    shares, q_total = weights, None
+    if p_parts is not None:
+        q_total = blocked_total(engine.fetch([engine.submit(K.proxy_blocks, st)
+                                              for st in states]))
+        if opts.allocation != "proportional":
+            n_h = sizes.astype(np.float64)
+            mean = _chained(engine, states, codes_spec, "q", H) / n_h
+            dev = _chained(engine, states, dict(codes_spec, mean=mean), "dev", H)
+            shares = neyman_shares(n_h, dev, weights)
+    strata = Strata(codes=np.empty(0, np.int64), sizes=sizes, weights=weights, shares=shares)
     allocation = allocate(strata.shares, strata.max_rows(opts.replace), budget)
     per_row = allocation / (sizes.astype(np.float64) * budget)
-    spec = dict(of_cluster=of_cluster, n_strata=sizes.shape[0], zeros=zeros, seed=seed,
-                allocation=allocation, per_row=per_row)
-    spec_h = engine.share(spec)
+    spec_h = engine.share(dict(codes_spec, seed=seed, allocation=allocation, per_row=per_row))
     report("sample", 0, 1)
     if opts.replace:
-        counts = np.array(engine.fetch([engine.submit(K.stratum_members, p, spec_h) for p in parts]))
+        counts = np.array(engine.fetch([engine.submit(K.stratum_members, st, spec_h)
+                                        for st in states]))
         h, rank = stratified_draw_positions(seed, STRATIFIED_DRAWS, allocation, sizes)
         offsets = np.cumsum(counts, axis=0) - counts  # rows of each stratum before partition i
         where = (rank[None, :] >= offsets[:, h]).sum(axis=0) - 1  # the partition holding it
         answers = engine.fetch([
-            engine.submit(K.stratum_rows, parts[i], spec_h, {
+            engine.submit(K.stratum_rows, states[i], spec_h, {
                 "order": np.flatnonzero(where == i), "h": h[where == i],
                 "rank": rank[where == i] - offsets[i, h[where == i]]})
             for i in np.unique(where)
         ])
         indices = np.empty(h.shape[0], dtype=np.int64)
-        u_s = None if common["sample_weight"] is None else np.empty(h.shape[0])
+        got = {name: np.empty(h.shape[0]) for name in ("u", "proxy")}
         for a in answers:
             indices[a["order"]] = a["rows"]
-            if u_s is not None:
-                u_s[a["order"]] = a["u"]
+            for name in got:
+                if a[name] is not None:
+                    got[name][a["order"]] = a[name]
         codes_s = h
     else:
-        cands = engine.fetch([engine.submit(K.stratified_candidates, p, spec_h) for p in parts])
+        cands = engine.fetch([engine.submit(K.stratified_candidates, st, spec_h) for st in states])
         cat = {key: np.concatenate([c[key] for c in cands]) for key in ("rows", "keys", "codes")}
         pick = K.first_per_stratum(cat["codes"], cat["keys"], cat["rows"], allocation)
         indices, codes_s = cat["rows"][pick], cat["codes"][pick]
-        u_s = None if cands[0]["u"] is None else np.concatenate([c["u"] for c in cands])[pick]
+        got = {name: np.concatenate([c[name] for c in cands])[pick]
+               for name in ("u", "proxy") if cands[0][name] is not None}
+    u_s = got.get("u") if weighted else None
     report("sample", 1, 1)
     return summarize(
         cls, opts, oracle, report, indices=indices, rep_losses=None, lam=opts.lam,
         weights=design_weights(codes_s, sizes, allocation, u_s),
-        probabilities=engine.vector(parts, K.design_probabilities, spec_h, np.float64),
-        strata=engine.vector(parts, K.strata_codes, spec_h, np.int64),
-        stratum_sizes=sizes, allocation=allocation, proxy=None, proxy_total=None,
-        sample_u=u_s, sample_strata=codes_s, **common,
+        probabilities=engine.vector(states, K.design_probabilities, spec_h, np.float64),
+        strata=engine.vector(states, K.strata_codes, spec_h, np.int64),
+        stratum_sizes=sizes, allocation=allocation,
+        proxy=None if p_parts is None else engine.vector(states, K.field, "proxy", np.float64),
+        proxy_total=q_total, sample_u=u_s, sample_strata=codes_s,
+        sample_proxy=got.get("proxy") if p_parts is not None else None, **common,
     )
+
+
+def _chained(engine: Engine, states: List[Any], spec: Dict[str, Any], what: str, H: int) -> Arr:
+    """A per-stratum sum over all rows, chained through the partitions in order."""
+    acc: Any = np.zeros(H)
+    for st in states:
+        acc = engine.submit(K.add_by_stratum, acc, st, spec, what)
+    return np.asarray(engine.fetch([acc])[0], dtype=np.float64)
 
 
 def _without_replacement(engine: Engine, parts: List[Any], spec_h: Any, budget: int) -> Any:

@@ -20,17 +20,21 @@ class EngineSelection(Selection):
     results held on the workers), `probabilities` (recomputed from them on demand) and
     `sample_weight` (None without weights). Call `.compute()` on one to bring it to the client.
 
-    sample_labels, sample_u and sample_strata: clusters (design "sensitivity"), sample weights
-    and strata (design "stratified") of the sampled rows (NumPy), so that `estimate_from` needs
+    sample_labels, sample_u, sample_strata and sample_proxy: clusters (design "sensitivity"),
+    sample weights, strata and proxies of the sampled rows (NumPy), so that `estimate_from` needs
     no n-length array. `strata` is lazy like `labels`.
     """
 
     sample_labels: Optional[np.ndarray] = None
     sample_u: Optional[np.ndarray] = None
     sample_strata: Optional[np.ndarray] = None
+    sample_proxy: Optional[np.ndarray] = None
 
     def _sample_strata(self) -> np.ndarray:
         return self.sample_strata
+
+    def _sample_proxy(self) -> Optional[np.ndarray]:
+        return self.sample_proxy
 
     def _sample_labels(self) -> np.ndarray:
         return self.sample_labels

@@ -6,6 +6,7 @@ from typing import Any, Callable, List, Sequence
 import numpy as np
 
 from .._base.source import compute_dtype
+from .._algorithm.strata import check_length
 from .._engine.engine import Engine
 from ._rows import as_dask_rows, as_dask_weights, gather, offsets_of
 
@@ -61,6 +62,13 @@ class DaskEngine(Engine):
 
     def all_weights(self) -> Arr:
         return np.require(self.u.compute(), np.float64, ["C", "A"])
+
+    def vector_parts(self, values: Any, name: str) -> List[Any]:
+        """strata= or proxy= (NumPy or dask) chunked like X's rows, one delayed per chunk."""
+        import dask.array as da
+
+        v = check_length(values, self.n, name)
+        return list(da.asarray(v).rechunk((self.X.chunks[0],)).to_delayed().ravel())
 
     def vector(self, handles: Sequence[Any], fn: Callable[..., Arr], arg: Any, dtype: Any) -> Any:
         """A dask vector of fn(state, arg) over the persisted partitions."""

@@ -7,6 +7,7 @@ import numpy as np
 
 from .._base.source import compute_dtype
 from .._base.validation import check_sample_weight
+from .._algorithm.strata import check_length
 from .._engine.combine import aligned_chunks
 from .._engine.engine import Engine
 from ._vector import RayVector
@@ -136,6 +137,14 @@ class RayEngine(Engine):
 
     def all_weights(self) -> Arr:
         return self.u
+
+    def vector_parts(self, values: Any, name: str) -> List[Any]:
+        """strata= or proxy= (a NumPy vector in the dataset's row order), cut like the rows."""
+        import ray
+
+        v = np.asarray(check_length(values, self.n, name))
+        return [ray.put(v[lo:hi]) for lo, hi in zip(self.edges[:-1].tolist(),
+                                                      self.edges[1:].tolist())]
 
     def vector(self, handles: Sequence[Any], fn: Callable[..., Arr], arg: Any, dtype: Any) -> Any:
         sizes = np.diff(self.edges).tolist()
