@@ -25,7 +25,8 @@ images and 10 PCA components), diamonds (53,940 rows; embedding: standardised fe
 least squares on 1,000 rows, loss its squared error on log(price); proxy: least squares on 100
 rows and carat only; strata: cut), and, when experiments/gemma_pool.py has cached it, Gemma 3
 270M's language-model loss on 3,000 real short texts (MiniLM embeddings; proxy: log text length;
-strata: the text's source). Results: experiments/out/evaluation.{json,md}.
+strata: the text's source). Results: experiments/out/evaluation.{json,md} and
+docs/img/evaluation.png (`--plot-only` redraws it from the JSON).
 """
 from __future__ import annotations
 
@@ -163,10 +164,40 @@ def run_evaluate(data, rtol, seeds):
     return res
 
 
+def plot(results, path):
+    """RMSE as a multiple of uniform's, per dataset and budget (one panel per dataset)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.6), squeeze=False)
+    for ax, (name, r) in zip(axes[0], results.items()):
+        budgets = list(r["budgets"])
+        methods = list(r["budgets"][budgets[0]])
+        width = 0.8 / len(budgets)
+        for j, Q in enumerate(budgets):
+            vals = [r["budgets"][Q][m]["vs_uniform"] for m in methods]
+            ax.bar(np.arange(len(methods)) + j * width, vals, width, label=f"Q = {Q}")
+        ax.axhline(1.0, color="k", lw=0.8)
+        ax.set_xticks(np.arange(len(methods)) + width * (len(budgets) - 1) / 2)
+        ax.set_xticklabels(methods, rotation=35, ha="right", fontsize=8)
+        ax.set_title(name)
+        ax.set_ylabel("RMSE / uniform's at equal queries")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--plot-only", action="store_true", help="redraw the figure from the JSON")
     args = ap.parse_args()
+    if args.plot_only:
+        with open(os.path.join(HERE, "out", "evaluation.json")) as f:
+            plot(json.load(f), os.path.join(os.path.dirname(HERE), "docs", "img", "evaluation.png"))
+        return
     seeds, budgets = (20, [500]) if args.quick else (200, [250, 1000])
     results = {}
     for name, make in (("fashion-mnist", fashion), ("diamonds", diamonds), ("gemma", gemma)):
@@ -208,6 +239,8 @@ def main():
         lines.append("")
     with open(os.path.join(HERE, "out", f"evaluation{suffix}.md"), "w") as f:
         f.write("\n".join(lines))
+    if not args.quick:
+        plot(results, os.path.join(os.path.dirname(HERE), "docs", "img", "evaluation.png"))
     print("\n".join(lines))
 
 

@@ -180,7 +180,7 @@ def test_proxy_control_variate_tightens_and_stays_valid():
     (dict(strata=np.r_[np.zeros(299), np.nan]), "strata contains NaN"),
     (dict(strata=np.r_[np.zeros(299), 1]), "group 1.0 has one row"),
     (dict(strata=np.arange(300) % 40), "strata has 40 groups.*budget must be at least 80"),
-    (dict(proxy=np.ones(10)), "proxy must have length 300"),
+    (dict(proxy=np.ones(10)), "proxy must be a 1-D array of length n_samples=300"),
     (dict(proxy=np.r_[np.ones(299), np.nan]), "proxy contains NaN"),
     (dict(proxy=np.r_[np.ones(299), -1.0]), "proxy must be non-negative"),
     (dict(estimator="regression"), "estimator='regression' needs a proxy"),
@@ -277,3 +277,27 @@ def test_evaluate_bad_input():
     # A small max_queries merges the clusters into max_queries // 2 strata instead.
     ev = coresample.evaluate(X, lambda i: loss[i], n_clusters=3, max_queries=4, random_state=0)
     assert ev.n_queries == 4 and len(ev.strata_table["size"]) == 2
+
+
+def test_evaluate_reads_shards_as_the_array_and_reports_progress():
+    X, loss = task(n=2500, seed=10)
+    X = X.astype(np.float32)
+    parts = [X[:1000], X[1000:1700], X[1700:]]
+    kw = dict(n_clusters=5, rtol=0.03, random_state=1, max_points_per_center=40)
+    log = []
+    a = coresample.evaluate(coresample.Shards(parts), lambda i: loss[i],
+                            progress=lambda *e: log.append(e), **kw)
+    b = coresample.evaluate(X, lambda i: loss[i], **kw)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    assert a.estimate == b.estimate
+    steps = [e for e in log if e[0] == "evaluate"]
+    assert [d for _, d, _ in steps] == [h["n_queries"] for h in a.history]
+    assert all(t == 2500 for *_, t in steps)
+
+
+def test_evaluate_skips_rows_of_zero_weight():
+    X, loss = task(n=900, seed=11)
+    u = np.where(np.arange(900) % 4 == 0, 0.0, 1.0)
+    ev = coresample.evaluate(X, lambda i: loss[i], n_clusters=4, sample_weight=u, random_state=0)
+    assert ev.stopped == "exhausted" and ev.n_queries == 675 and (u[ev.indices] > 0).all()
+    assert ev.estimate == pytest.approx(loss[u > 0].mean(), rel=1e-12)

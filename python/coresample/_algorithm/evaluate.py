@@ -27,7 +27,7 @@ from .api import parameters_of
 from .options import SelectOptions, select
 from .select import Backend, Oracle, cluster_rows, group_clusters
 from .strata import (
-    MIN_PER_STRATUM, Strata, allocate, check_proxy, check_strata, form_strata, proxy_total,
+    MIN_PER_STRATUM, Strata, check_proxy, check_strata, form_strata, proxy_total, seat_order,
 )
 
 Arr = np.ndarray
@@ -90,11 +90,10 @@ class Evaluation:
     n_queries : int
         Rows passed to loss_fn.
     stopped : str
-        "target" (rtol / atol met), "max_queries", "exhausted" (every row queried: the estimate
-        is the exact mean) or "interrupted" (Ctrl-C; what was queried is kept).
+        "target" (rtol / atol met), "max_queries", "exhausted" (every row of positive weight
+        queried: the estimate is the exact mean) or "interrupted" (Ctrl-C; what was queried is kept).
     indices, losses, weights : ndarray
-        The queried rows (by stratum, in query order within it), their losses and the weights of
-        the final estimate (sum(weights * losses) / total_weight = estimate without a proxy).
+        The queried rows in query order, their losses and the weights of the final estimate (sum(weights * losses) / total_weight = estimate without a proxy).
     strata_table : dict of ndarray
         Per stratum: "size" (rows), "queried", "mean" and "std" of the queried losses.
     history : list of dict
@@ -223,8 +222,11 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
     n = plan.n_samples
     proxy = check_proxy(a["proxy"], n)
     st, u = plan.strata, plan.sample_weight
-    max_q = n if a["max_queries"] is None else check_int(a["max_queries"], "max_queries", 1, n)
-    first = int(np.minimum(MIN_PER_STRATUM, st.sizes).sum())
+    available = int(st.max_rows(False).sum())  # rows of positive weight
+    max_q = available if a["max_queries"] is None else min(
+        available, check_int(a["max_queries"], "max_queries", 1, n))
+    lead = np.minimum(MIN_PER_STRATUM, st.max_rows(False))
+    first = int(lead.sum())
     if max_q < first:
         raise ValueError(f"max_queries={max_q} is below the {first} rows the plan's strata need "
                          "(two per stratum)")
@@ -232,28 +234,31 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
     total_weight = float(n if u is None else u.sum())
     q_total = proxy_total(proxy, u)
 
-    # The query order: every stratum's rows by key (one draw with each stratum at full size).
+    # The query sequence: each stratum's rows in key order (one draw with every stratum at full
+    # size), interleaved by the allocation's seat order (two rows per stratum first), so the
+    # first m queries are the stratified sample of size m for every m.
     order = backend.stratified(st.codes, st.sizes, plan.seed, False)
     starts = np.concatenate(([0], np.cumsum(st.sizes)[:-1]))
+    strata_seq = np.concatenate([np.repeat(np.arange(st.n_strata), lead),
+                                 seat_order(st.shares, st.max_rows(False), lead, max_q - first)])
+    within = _rank_within(strata_seq)
+    rows_seq = order[starts[strata_seq] + within]
+    y_seq = np.empty(max_q)
     oracle = Oracle(loss_fn)
     rho2 = mixture_rho2(1.0 - confidence, max(first, batch) * 4.0)
     history: List[Dict[str, float]] = []
-    taken = np.zeros(st.n_strata, dtype=np.int64)
-    m, stopped, est, hw = max(first, min(batch, max_q)), "max_queries", None, np.inf
+    done, m, stopped, est, hw = 0, max(first, min(batch, max_q)), "max_queries", None, np.inf
     try:
         while True:
-            alloc = allocate(st.shares, st.sizes, min(m, max_q))
-            new = np.concatenate([order[starts[h] + taken[h]:starts[h] + alloc[h]]
-                                  for h in np.flatnonzero(alloc > taken)])
-            oracle.losses(new)
-            taken = alloc
-            est, hw = _estimate(order, starts, taken, oracle, st, u, proxy, q_total,
-                                total_weight, confidence, kind, rho2)
-            history.append(dict(n_queries=oracle.n_queries, estimate=est.mean,
-                                stderr=est.stderr, half_width=hw))
-            report("evaluate", oracle.n_queries, max_q)
-            done = oracle.n_queries
-            if done >= n:
+            m = min(m, max_q)
+            y_seq[done:m] = oracle.losses(rows_seq[done:m])
+            done = m
+            est, hw = _estimate(rows_seq[:done], y_seq[:done], strata_seq[:done], st, u, proxy,
+                                q_total, total_weight, confidence, kind, rho2)
+            history.append(dict(n_queries=done, estimate=est.mean, stderr=est.stderr,
+                                half_width=hw))
+            report("evaluate", done, max_q)
+            if done >= available:
                 stopped = "exhausted"
                 break
             target = max(atol or 0.0, (rtol or 0.0) * abs(est.mean))
@@ -267,8 +272,17 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
         if est is None:
             raise
         stopped = "interrupted"
-    return _result(order, starts, taken, oracle, st, u, est, hw, kind, confidence, stopped,
-                   history, plan)
+    return _result(rows_seq[:done], y_seq[:done], strata_seq[:done], st, u, est, hw, kind,
+                   confidence, stopped, history, plan)
+
+
+def _rank_within(strata_seq: Arr) -> Arr:
+    """For each entry, how many earlier entries have the same stratum."""
+    order = np.argsort(strata_seq, kind="stable")
+    sorted_h = strata_seq[order]
+    rank = np.empty(strata_seq.shape[0], dtype=np.int64)
+    rank[order] = np.arange(sorted_h.shape[0]) - np.searchsorted(sorted_h, sorted_h)
+    return rank
 
 
 def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan:
@@ -308,27 +322,21 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
     return Plan(strata=strata, seed=opts.seed, representatives=clus.reps, sample_weight=u)
 
 
-def _queried(order: Arr, starts: Arr, taken: Arr) -> Arr:
-    return np.concatenate([order[starts[h]:starts[h] + taken[h]] for h in range(taken.shape[0])])
-
-
-def _estimate(order, starts, taken, oracle, st, u, proxy, proxy_total, total_weight, confidence,
-              kind, rho2):
-    rows = _queried(order, starts, taken)
+def _estimate(rows, y, h, st, u, proxy, q_total, total_weight, confidence, kind, rho2):
+    """The stratified estimate of the queries so far and its interval's half-width."""
+    taken = np.bincount(h, minlength=st.n_strata)
     est = stratified_estimate(
-        oracle.losses(rows), st.codes[rows], st.sizes, taken, total_weight, replace=False,
+        y, h, st.sizes, taken, total_weight, replace=False,
         sample_weight=None if u is None else u[rows],
-        control=None if proxy is None else proxy[rows], control_total=proxy_total or 0.0,
+        control=None if proxy is None else proxy[rows], control_total=q_total or 0.0,
         confidence=confidence,
     )
     return est, half_width(est.stderr, rows.shape[0], confidence, kind, rho2)
 
 
-def _result(order, starts, taken, oracle, st, u, est: Estimate, hw, kind, confidence, stopped,
-            history, plan) -> Evaluation:
-    rows = _queried(order, starts, taken)
-    losses = oracle.losses(rows)
-    h = st.codes[rows]
+def _result(rows, losses, h, st, u, est: Estimate, hw, kind, confidence, stopped, history,
+            plan) -> Evaluation:
+    taken = np.bincount(h, minlength=st.n_strata)
     w = st.sizes[h] / taken[h].astype(np.float64)
     if u is not None:
         w = w * u[rows]
@@ -339,8 +347,9 @@ def _result(order, starts, taken, oracle, st, u, est: Estimate, hw, kind, confid
                  std=np.where(taken > 1, np.sqrt(var), np.nan))
     return Evaluation(
         estimate=est.mean, stderr=est.stderr, ci=(est.mean - hw, est.mean + hw),
-        confidence=confidence, interval=kind, n_queries=oracle.n_queries, stopped=stopped,
-        indices=rows, losses=losses, weights=w, strata_table=table, history=history, plan=plan,
+        confidence=confidence, interval=kind, n_queries=rows.shape[0], stopped=stopped,
+        indices=rows.copy(), losses=losses.copy(), weights=w, strata_table=table,
+        history=history, plan=plan,
     )
 
 

@@ -212,15 +212,23 @@ def allocate(shares: Arr, max_rows: Arr, budget: int) -> Arr:
         raise ValueError(f"budget={budget} is below the {int(n.sum())} rows the strata need")
     if rest > int(np.minimum(max_rows - n, budget).sum()):
         raise ValueError(f"budget={budget} exceeds the rows the strata hold ({int(max_rows.sum())})")
-    # A heap of (-quotient, stratum): ties go to the lower stratum, so the sequence is fixed.
+    return n + np.bincount(seat_order(shares, max_rows, n, rest), minlength=n.shape[0])
+
+
+def seat_order(shares: Arr, max_rows: Arr, start: Arr, count: int) -> Arr:
+    """The strata of the next `count` rows after `start` rows each, in Webster order: each goes
+    to the stratum of largest shares[h] / (n_h + 1/2) below its max_rows (ties: lower h)."""
+    n = start.copy()
     heap = [(-shares[h] / (n[h] + 0.5), h) for h in range(n.shape[0]) if n[h] < max_rows[h]]
     heapq.heapify(heap)
-    for _ in range(rest):
+    seats = np.empty(count, dtype=np.int64)
+    for i in range(count):
         _, h = heapq.heappop(heap)
+        seats[i] = h
         n[h] += 1
         if n[h] < max_rows[h]:
             heapq.heappush(heap, (-shares[h] / (n[h] + 0.5), h))
-    return n
+    return seats
 
 
 def design_weights(strata: Arr, sizes: Arr, allocation: Arr, u: Optional[Arr]) -> Arr:
