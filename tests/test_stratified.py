@@ -274,9 +274,9 @@ def test_evaluate_bad_input():
         coresample.evaluate(X, lambda i: loss[i], n_clusters=3, interval="bayes")
     with pytest.raises(ValueError, match="max_queries=1 is below the 2 rows"):
         coresample.evaluate(X, lambda i: loss[i], n_clusters=3, max_queries=1)
-    # A small max_queries merges the clusters into max_queries // 2 strata instead.
-    ev = coresample.evaluate(X, lambda i: loss[i], n_clusters=3, max_queries=4, random_state=0)
-    assert ev.n_queries == 4 and len(ev.strata_table["size"]) == 2
+    # A small max_queries merges the clusters into max_queries // 5 strata instead.
+    ev = coresample.evaluate(X, lambda i: loss[i], n_clusters=3, max_queries=10, random_state=0)
+    assert ev.n_queries == 10 and len(ev.strata_table["size"]) == 2
 
 
 def test_evaluate_reads_shards_as_the_array_and_reports_progress():

@@ -1,9 +1,10 @@
 """The stratified design's deterministic part: the strata and how many rows each gets.
 
 Strata are the clustering's clusters, crossed with the user's groups (`strata=`). A stratum needs
-two draws for its variance to be estimated, so at most budget // 2 strata are used: when the cells
-(group, cluster) are more than that, similar clusters are merged first (a weighted k-means of the
-centers, sizes as weights). The allocation is a divisor method (Webster / Sainte-Lague): every
+two draws for its variance to be estimated, and the allocation stays near proportional only with
+a few more, so at most budget // ROWS_PER_STRATUM strata are used: when the cells (group, cluster)
+are more than that, similar clusters are merged first (a weighted k-means of the centers, sizes
+as weights). The allocation is a divisor method (Webster / Sainte-Lague): every
 stratum first gets min(2, N_h) rows, then each further row goes to the stratum with the largest
 a_h / (n_h + 1/2). Being a sequence of single seats, the allocation for budget s is contained in
 the allocation for s + 1, which `evaluate` relies on (its batches extend one sample).
@@ -27,6 +28,12 @@ from .._base.validation import check_vector
 Arr = np.ndarray
 ALLOCATIONS = ("auto", "proportional", "neyman")
 MIN_PER_STRATUM = 2
+# At most budget // ROWS_PER_STRATUM strata: with fewer draws per stratum the two-row minimum
+# pulls the allocation away from proportional, which can cost more than the strata gain. Chosen
+# by the exact variances in docs/RESULTS.md section e: with 2, labels x clusters on the Gemma
+# pool at 250 queries had 1.20x uniform's standard deviation (5: 1.00x); clusters alone were
+# unaffected (k = 50 <= budget / 5 there).
+ROWS_PER_STRATUM = 5
 
 
 def check_strata(strata: Any, n: int) -> Optional[Tuple[Arr, int]]:
@@ -113,8 +120,8 @@ def form_strata(
     k = centers.shape[0]
     check_allocation(allocation, proxy is not None)
     G = 1 if groups is None else groups[1]
-    most = check_group_budget(G, budget)
-    cluster_map = cluster_map_for(centers, cluster_weights, most // G, group_clusters)
+    cluster_map = cluster_map_for(centers, cluster_weights, check_group_budget(G, budget),
+                                  group_clusters)
     zero = None if u is None or u.min() > 0 else u == 0  # rows that carry no loss
     if groups is None:  # per cluster, as the engines compute it (no pass over the rows)
         of_cluster, sizes, weights = cluster_cells(
@@ -139,14 +146,14 @@ def form_strata(
 
 
 def check_group_budget(G: int, budget: int) -> int:
-    """The most strata the budget allows (budget // 2), checked against G user groups."""
-    most = max(1, budget // MIN_PER_STRATUM)
-    if G > most:
+    """How many groups of clusters each of G user groups is split into: the budget allows
+    budget // ROWS_PER_STRATUM strata (at least one per group; each group needs two draws)."""
+    if G > 1 and G * MIN_PER_STRATUM > budget:
         raise ValueError(
             f"strata has {G} groups, and each needs {MIN_PER_STRATUM} draws: budget must be at "
             f"least {MIN_PER_STRATUM * G}, got {budget}"
         )
-    return most
+    return max(1, budget // ROWS_PER_STRATUM // G)
 
 
 def cluster_map_for(

@@ -28,7 +28,7 @@ from .._algorithm.select import (
     Backend, Oracle, check_total_cost, group_clusters, representative_losses, summarize,
 )
 from .._algorithm.strata import (
-    MIN_PER_STRATUM, Strata, allocate, check_allocation, check_group_budget, check_group_sizes,
+    Strata, allocate, check_allocation, check_group_budget, check_group_sizes,
     cluster_cells, cluster_map_for, design_weights, neyman_shares,
 )
 from .._base.progress import reporting
@@ -174,8 +174,7 @@ def _stratified(
     g_parts, p_parts = extras["strata"], extras["proxy"]
     centers, cw = common["centers"], common["cluster_weights"]
     if g_parts is None:
-        cluster_map = cluster_map_for(centers, cw, max(1, budget // MIN_PER_STRATUM),
-                                      group_clusters)
+        cluster_map = cluster_map_for(centers, cw, check_group_budget(1, budget), group_clusters)
         of_cluster, sizes, weights = cluster_cells(cluster_map, members, cw, zeros)
         spec: Dict[str, Any] = dict(values=None, of_cluster=of_cluster, n_strata=sizes.shape[0])
     else:
@@ -186,8 +185,7 @@ def _stratified(
             counts[np.searchsorted(values, f["values"])] += f["counts"]
         check_group_sizes(values, counts)
         G = int(values.shape[0])
-        cluster_map = cluster_map_for(centers, cw, check_group_budget(G, budget) // G,
-                                      group_clusters)
+        cluster_map = cluster_map_for(centers, cw, check_group_budget(G, budget), group_clusters)
         spec = dict(values=values, cluster_map=cluster_map, k=k, G=G)
     states = engine.persist([
         engine.submit(K.strata_state, p, None if g_parts is None else g_parts[i],
