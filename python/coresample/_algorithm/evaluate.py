@@ -32,6 +32,8 @@ from .strata import (
 
 Arr = np.ndarray
 PLAN_VERSION = 1
+# Default batches: a tenth of the queries so far, at least 10 (overshoot <= ~10% of the need).
+GROWTH, GROWTH_MIN = 10, 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,7 +173,8 @@ evaluate.__doc__ = """Estimate a model's mean loss over the rows of X to a state
         At most this many queries (None: n_samples).
     batch : int, default=None
         Queries per batch after the first; the first batch gives every stratum two rows (at least
-        `batch`). None: twice the number of strata.
+        `batch`). None: a tenth of the queries so far (at least 10), so evaluate stops at most
+        about 10% past the point where the target was met.
     interval : {"fixed", "anytime"}, default="fixed"
         "fixed": the normal interval at the final sample size, whose coverage at evaluate's
         stopping time (a width rule) is the nominal level asymptotically (Chow and Robbins, 1965;
@@ -230,7 +233,7 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
     if max_q < first:
         raise ValueError(f"max_queries={max_q} is below the {first} rows the plan's strata need "
                          "(two per stratum)")
-    batch = 2 * st.n_strata if a["batch"] is None else check_int(a["batch"], "batch", 1)
+    fixed_batch = None if a["batch"] is None else check_int(a["batch"], "batch", 1)
     total_weight = float(n if u is None else u.sum())
     q_total = proxy_total(proxy, u)
 
@@ -245,9 +248,9 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
     rows_seq = order[starts[strata_seq] + within]
     y_seq = np.empty(max_q)
     oracle = Oracle(loss_fn)
-    rho2 = mixture_rho2(1.0 - confidence, max(first, batch) * 4.0)
+    rho2 = mixture_rho2(1.0 - confidence, 4.0 * max(first, fixed_batch or 0))
     history: List[Dict[str, float]] = []
-    done, m, stopped, est, hw = 0, max(first, min(batch, max_q)), "max_queries", None, np.inf
+    done, m, stopped, est, hw = 0, max(first, fixed_batch or 0), "max_queries", None, np.inf
     try:
         while True:
             m = min(m, max_q)
@@ -267,7 +270,7 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
                 break
             if done >= max_q:
                 break
-            m = done + batch
+            m = done + (fixed_batch or max(GROWTH_MIN, -(-done // GROWTH)))
     except KeyboardInterrupt:
         if est is None:
             raise
