@@ -28,7 +28,9 @@ least squares on 1,000 rows, loss its squared error on log(price); proxy: least 
 rows and carat only; strata: cut), and, when experiments/gemma_pool.py has cached it, Gemma 3
 270M's language-model loss on 3,000 real short texts (MiniLM embeddings; proxy: log text length;
 strata: the text's source). Results: experiments/out/evaluation.{json,md} and
-docs/img/evaluation.png (`--plot-only` redraws it from the JSON).
+docs/img/evaluation.png (`--from-json` rewrites both from the JSON). "Queries for +-5% / +-1%": the
+queries at which the 95% half-width would be 5% / 1% of the mean, from the exact SD (or the RMSE)
+at Q scaled as 1/Q - 1/n.
 """
 from __future__ import annotations
 
@@ -212,11 +214,12 @@ def plot(results, path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--plot-only", action="store_true", help="redraw the figure from the JSON")
+    ap.add_argument("--from-json", action="store_true",
+                    help="rewrite the tables and the figure from experiments/out/evaluation.json")
     args = ap.parse_args()
-    if args.plot_only:
+    if args.from_json:
         with open(os.path.join(HERE, "out", "evaluation.json")) as f:
-            plot(json.load(f), os.path.join(os.path.dirname(HERE), "docs", "img", "evaluation.png"))
+            write_outputs(json.load(f))
         return
     seeds, budgets = (20, [500]) if args.quick else (200, [250, 1000])
     results = {}
@@ -227,7 +230,8 @@ def main():
             print(f"{name}: no cached data, skipped")
             continue
         truth = float(data["loss"].mean())
-        r = {"n": len(data["loss"]), "mean_loss": truth, "budgets": {}}
+        r = {"n": len(data["loss"]), "mean_loss": truth, "budgets": {},
+             "loss_cv": float(data["loss"].std(ddof=1) / truth)}
         for Q in budgets:
             r["budgets"][Q] = run_budget(data, Q, seeds)
             print(name, Q, {m: round(v["vs_uniform"], 3) for m, v in r["budgets"][Q].items()},
@@ -241,17 +245,38 @@ def main():
     suffix = "_quick" if args.quick else ""
     with open(os.path.join(HERE, "out", f"evaluation{suffix}.json"), "w") as f:
         json.dump(results, f, indent=1)
+    write_outputs(results, suffix)
+
+
+def queries_for(eps, rel_sd, Q, n):
+    """Queries for a 95% half-width of eps (relative) when Q queries give a relative SD rel_sd,
+    the variance scaling as 1/Q - 1/n (without replacement); n if no sample smaller does it."""
+    per = rel_sd**2 / (1.0 / Q - 1.0 / n)  # the relative variance of one draw
+    need = 1.0 / ((eps / 1.959964) ** 2 / per + 1.0 / n)
+    return min(n, int(np.ceil(need)))
+
+
+def write_outputs(results, suffix=""):
+    """experiments/out/evaluation{suffix}.md (and the figure for a full run) from the results."""
     lines = []
     for name, r in results.items():
-        lines.append(f"### {name} (n = {r['n']}, mean loss {r['mean_loss']:.4g})\n")
+        lines.append(f"### {name} (n = {r['n']}, mean loss {r['mean_loss']:.4g}, "
+                     f"CV {r['loss_cv']:.3g})\n")
         lines.append("| Q | method | exact SD / uniform's | RMSE / uniform's | relative RMSE | "
-                     "coverage | bias t |")
-        lines.append("|---|---|---|---|---|---|---|")
+                     "coverage | bias t | queries for +-5% / +-1% |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        n = r["n"]
         for Q, methods in r["budgets"].items():
+            Q = int(Q)
+            uni_sd = r["loss_cv"] * np.sqrt(1.0 / Q - 1.0 / n)  # uniform's exact relative SD
             for m, v in methods.items():
-                ex = "-" if v["exact_vs_uniform"] is None else f"{v['exact_vs_uniform']:.3f}"
-                lines.append(f"| {Q} | {m} | {ex} | {v['vs_uniform']:.2f} | {v['rel_rmse']:.2%} | "
-                             f"{v['coverage']:.1%} | {v['bias_t']:+.1f} |")
+                ex = v["exact_vs_uniform"]
+                sd = uni_sd * ex if ex is not None else v["rel_rmse"]
+                need = f"{queries_for(0.05, sd, Q, n)} / {queries_for(0.01, sd, Q, n)}"
+                exs = "-" if ex is None else f"{ex:.3f}"
+                lines.append(f"| {Q} | {m} | {exs} | {v['vs_uniform']:.2f} | "
+                             f"{v['rel_rmse']:.2%} | {v['coverage']:.1%} | {v['bias_t']:+.1f} | "
+                             f"{need} |")
         lines.append("\n| evaluate: rtol | method, interval | coverage at stop | mean queries |")
         lines.append("|---|---|---|---|")
         for rt, res in r["evaluate"].items():
@@ -261,7 +286,7 @@ def main():
         lines.append("")
     with open(os.path.join(HERE, "out", f"evaluation{suffix}.md"), "w") as f:
         f.write("\n".join(lines))
-    if not args.quick:
+    if not suffix:
         plot(results, os.path.join(os.path.dirname(HERE), "docs", "img", "evaluation.png"))
     print("\n".join(lines))
 
