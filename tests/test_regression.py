@@ -217,7 +217,8 @@ def test_pilot_bound_matches_sensitivities(scaling):
     A, b = tall_problem(n=1200, d=4, seed=16)
     res = regression.sample_rows(A, b, 30, n_clusters=10, scaling=scaling, pilot_residuals="fit", random_state=5)
     Y, lipschitz2 = _regression_plan._clustering_coordinates(A, b, True, scaling)
-    sel = coresample.select(Y, 1, n_clusters=10, random_state=5)
+    sel = coresample.select(Y, 1, n_clusters=10, random_state=5,
+                            max_points_per_center=regression.DEFAULT_POINTS_PER_CENTER)
     x0 = regression.solve(A, b, sel.representatives, sel.cluster_weights)
     np.testing.assert_allclose(res.pilot_coef, x0, rtol=1e-12)
     r = A[sel.representatives] @ x0 - b[sel.representatives]

@@ -9,9 +9,9 @@ from functools import partial
 
 from ._algorithm import regression as _plan
 from ._algorithm.api import bind
-from ._algorithm.regression import (  # noqa: F401 (DEFAULT_N_CLUSTERS: a public constant)
-    DEFAULT_N_CLUSTERS, RegressionFit, RowSample, approximate_leverage_scores, leverage_scores,
-    solve,
+from ._algorithm.regression import (  # noqa: F401 (DEFAULT_*: public constants)
+    DEFAULT_N_CLUSTERS, DEFAULT_POINTS_PER_CENTER, RegressionFit, RowSample,
+    approximate_leverage_scores, leverage_scores, solve,
 )
 from .core.sampling import sample
 from .core.select import select
