@@ -25,7 +25,7 @@ from .api import parameters_of
 from .sensitivity import DEFENSIVE, METHODS, check_defensive
 from .strata import ALLOCATIONS
 
-ESTIMATORS = ("auto", "plain", "difference", "regression")
+ESTIMATORS = ("auto", "plain", "difference", "regression", "poststratified")
 DESIGNS = ("auto", "stratified", "sensitivity")
 # What design="auto" means, decided by measurement (docs/RESULTS.md, "Designs"): the stratified
 # design never lost to uniform sampling there; sensitivity sampling did on every real dataset.
@@ -183,6 +183,9 @@ def resolve_estimator(estimator: Any, design: str, loss_fn: Any, has_proxy: bool
             )
     if estimator == "regression" and not has_proxy:
         raise ValueError("estimator='regression' needs a proxy (proxy=)")
+    if estimator == "poststratified" and design == "stratified":
+        raise ValueError("estimator='poststratified' is for design='sensitivity' (the stratified "
+                         "design's strata are fixed in advance already)")
     return estimator
 
 
@@ -300,10 +303,11 @@ def select(
         "proportional": by the strata's sample weight. "neyman" (needs a proxy): half
         proportional, half by the strata's weight times the proxy's spread in them. "auto":
         "neyman" with a proxy, else "proportional".
-    estimator : {"auto", "plain", "difference", "regression"}, default="auto"
+    estimator : {"auto", "plain", "difference", "regression", "poststratified"}, default="auto"
         "plain": the design's weighted sum (stratified or Horvitz-Thompson). "difference"
         (design "sensitivity", needs loss_fn) estimates sum_c |C_c| l(c) + sum_i w_i (l_i -
-        l(c(i))). "regression" (needs proxy): the proxy as a control variate with an estimated
+        l(c(i))). "poststratified" (design "sensitivity"): the clusters as post-strata
+        (`Selection.estimate_from`). "regression" (needs proxy): the proxy as a control variate with an estimated
         coefficient. "auto": "regression" with a proxy, else "plain".
     init : {"auto", "k-means++", "k-means||"} or ndarray, default="auto"
         Seeding of `KMeans`. "auto": "k-means||" when the problem is large (n * k * d > 1e10

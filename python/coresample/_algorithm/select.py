@@ -94,7 +94,8 @@ def loss_estimate(
     argument."""
     try:
         return sel.estimate_from(
-            losses, representative_losses=rep_losses if opts.estimator == "difference" else None
+            losses, representative_losses=rep_losses if opts.estimator == "difference" else None,
+            poststratify=opts.estimator == "poststratified",
         )
     except ValueError as exc:  # overflow: name the arguments behind the internal ones
         raise ValueError(

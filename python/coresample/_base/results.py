@@ -97,6 +97,7 @@ class Selection:
         representative_losses: Any = None,
         confidence: float = 0.95,
         self_normalized: bool = False,
+        poststratify: bool = False,
     ) -> Estimate:
         """Estimate the mean loss from the losses of the sampled rows (one per entry of indices).
 
@@ -104,14 +105,19 @@ class Selection:
         given one) or, for design "sensitivity", Horvitz-Thompson / Hansen-Hurwitz. With
         `representative_losses` (one per cluster; design "sensitivity") the difference estimator
         is used: sum_c |C_c| l(r_c) + sum_i w_i (l_i - l(r_{c(i)})). self_normalized: Hajek's
-        ratio form (see `estimate`), usually tighter without replacement.
+        ratio form (see `estimate`), usually tighter without replacement. poststratify (design
+        "sensitivity"): the clusters as post-strata, sum_c U_c ybar_c with ybar_c the weighted
+        mean of the cluster's draws (Sarndal, Swensson and Wretman, Model Assisted Survey
+        Sampling, 7.6): free of the noise of each cluster's sum of weights, consistent; a
+        cluster without draws adds nothing, a bias of U_c ybar_c times the chance of that
+        (negligible once the budget is a few times k; it is the estimate's only bias).
         """
         u = self._sample_u()
         if self.design == "stratified":
-            if representative_losses is not None or self_normalized:
+            if representative_losses is not None or self_normalized or poststratify:
                 raise ValueError(
-                    "a stratified selection has its own estimator: representative_losses and "
-                    "self_normalized apply to design='sensitivity'"
+                    "a stratified selection has its own estimator: representative_losses, "
+                    "self_normalized and poststratify apply to design='sensitivity'"
                 )
             y = check_vector(losses, "losses", self.indices.shape[0])
             return stratified_estimate(
@@ -133,6 +139,12 @@ class Selection:
                 )
             control = rep[self._sample_labels()]
             control_total = float(self.cluster_weights @ rep)
+        elif poststratify:
+            if self.representatives.shape[0] == 0:
+                raise ValueError("poststratify needs a clustering, and this selection has none")
+            y = check_vector(losses, "losses", self.indices.shape[0])
+            control, control_total = _cluster_means(
+                y, self.weights, self._sample_labels(), self.cluster_weights)
         elif self._sample_proxy() is not None:
             g = self._sample_proxy()
             y = check_vector(losses, "losses", self.indices.shape[0])
@@ -171,3 +183,14 @@ class Selection:
             f"Selection(budget={len(self.indices)}, n_clusters={len(self.representatives)}, "
             f"design={self.design!r}, replace={self.replace}, inertia={self.inertia:.6g}, n_queries={self.n_queries}{est})"
         )
+
+
+def _cluster_means(y: np.ndarray, w: np.ndarray, labels: np.ndarray, sizes: np.ndarray):
+    """Post-stratification as a control variate: g_i = ybar of draw i's cluster (weighted by w)
+    and its known total sum_c U_c ybar_c over the clusters with draws; then sum_i w_i (y_i - g_i)
+    is 0 and the variance formulas apply to the residuals y_i - g_i."""
+    k = sizes.shape[0]
+    wsum = np.bincount(labels, weights=w, minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ybar = np.where(wsum > 0, np.bincount(labels, weights=w * y, minlength=k) / wsum, 0.0)
+    return ybar[labels], float(sizes[wsum > 0] @ ybar[wsum > 0])
