@@ -338,3 +338,21 @@ def test_poststratified_is_nearly_unbiased_and_tighter_on_a_uniform_design():
     post = np.array(errs["post"])
     assert np.sqrt(np.mean(post**2)) < 0.8 * np.sqrt(np.mean(np.square(errs["plain"])))
     assert abs(post.mean()) < 4 * post.std(ddof=1) / np.sqrt(300)
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_core_draw_equals_the_reference_loop_with_and_without_shortfalls(monkeypatch, replace):
+    """The core's threshold shortcut is exact: with no margin most strata fall short and are
+    redone from all their rows, and the draw is still the reference's, row for row."""
+    from coresample.core import sampling as core_sampling
+    from coresample.reference.sampling import stratified
+
+    codes = np.random.default_rng(3).integers(0, 9, size=4000)
+    sizes = np.bincount(codes, minlength=9)
+    alloc = allocate(sizes.astype(float), sizes, 300)
+    for margin in [(5.0, 10.0), (0.0, 0.0)]:
+        monkeypatch.setattr(core_sampling, "CANDIDATE_MARGIN", margin)
+        for seed in range(5):
+            np.testing.assert_array_equal(
+                core_sampling.stratified_rows(codes, alloc, seed, replace),
+                stratified(codes, alloc, seed, replace))

@@ -237,13 +237,14 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
     total_weight = float(n if u is None else u.sum())
     q_total = proxy_total(proxy, u)
 
-    # The query sequence: each stratum's rows in key order (one draw with every stratum at full
-    # size), interleaved by the allocation's seat order (two rows per stratum first), so the
+    # The query sequence: each stratum's rows in key order (one draw of the allocation for
+    # max_queries), interleaved by the allocation's seat order (two rows per stratum first), so the
     # first m queries are the stratified sample of size m for every m.
-    order = backend.stratified(st.codes, st.sizes, plan.seed, False)
-    starts = np.concatenate(([0], np.cumsum(st.sizes)[:-1]))
     strata_seq = np.concatenate([np.repeat(np.arange(st.n_strata), lead),
                                  seat_order(st.shares, st.max_rows(False), lead, max_q - first)])
+    most = np.bincount(strata_seq, minlength=st.n_strata)  # each stratum's rows by max_queries
+    order = backend.stratified(st.codes, most, plan.seed, False)
+    starts = np.concatenate(([0], np.cumsum(most)[:-1]))
     within = _rank_within(strata_seq)
     rows_seq = order[starts[strata_seq] + within]
     y_seq = np.empty(max_q)

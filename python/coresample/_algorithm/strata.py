@@ -238,6 +238,15 @@ def seat_order(shares: Arr, max_rows: Arr, start: Arr, count: int) -> Arr:
     return seats
 
 
+def first_per_stratum(codes: Arr, keys: Arr, rows: Arr, allocation: Arr) -> Arr:
+    """Positions of the allocation[h] smallest (key, row) in each stratum h, ordered by
+    (stratum, key, row): the stratified design's draw without replacement."""
+    order = np.lexsort((rows, keys, codes))
+    sc = codes[order]
+    rank = np.arange(sc.shape[0]) - np.searchsorted(sc, sc)  # position within its stratum
+    return order[rank < allocation[sc]]
+
+
 def design_weights(strata: Arr, sizes: Arr, allocation: Arr, u: Optional[Arr]) -> Arr:
     """w_i = u_i N_h / n_h for draws i of stratum h: sum_i w_i l_i is the stratified total."""
     w = sizes[strata].astype(np.float64) / allocation[strata].astype(np.float64)

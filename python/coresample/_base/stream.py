@@ -95,3 +95,14 @@ def stratified_draw_positions(seed: int, stream: int, allocation: np.ndarray, si
     r = unit(draw(seed, stream, counters))
     n_h = sizes[h]
     return h, np.minimum((r * n_h).astype(np.int64), n_h - 1)
+
+
+ORDER_KEY_TOP = (1 << 53) - 1
+
+
+def order_keys(seed: int, stream: int, counters: np.ndarray) -> np.ndarray:
+    """The stratified design's order keys, int64: ORDER_KEY_TOP - (draw >> 11). A smaller key is
+    a larger 53-bit uniform, i.e. a smaller exponential key -log(u): the same order as
+    `exponential_keys`, compared exactly as integers (ties: the lower row)."""
+    return (np.uint64(ORDER_KEY_TOP) - (draw(seed, stream, counters) >> np.uint64(11))).astype(
+        np.int64)

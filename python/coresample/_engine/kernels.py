@@ -18,7 +18,7 @@ import numpy as np
 from .._base.random import SAMPLE_WITHOUT_REPLACEMENT, STRATIFIED, SUBSAMPLE
 from .._base.source import BLOCK, compute_dtype
 from .._base.validation import check_finite, check_magnitude, check_vector
-from .._algorithm.strata import as_labels
+from .._algorithm.strata import as_labels, first_per_stratum
 from .._base import stream as _rng
 from .._base.blocks import _local_sums
 
@@ -312,7 +312,7 @@ def stratified_candidates(state: Dict[str, Any], spec: Dict[str, Any]) -> Dict[s
     start = state["start"]
     codes = strata_codes(state, spec)
     rows = np.arange(start, start + codes.shape[0], dtype=np.int64)
-    keys = exponential_keys(spec["seed"], STRATIFIED, start, start + codes.shape[0])
+    keys = _rng.order_keys(spec["seed"], STRATIFIED, rows.astype(np.uint64))
     pick = first_per_stratum(codes, keys, rows, spec["allocation"])
     return {"rows": rows[pick], "keys": keys[pick], "codes": codes[pick],
             **_at(state, pick)}
@@ -321,15 +321,6 @@ def stratified_candidates(state: Dict[str, Any], spec: Dict[str, Any]) -> Dict[s
 def _at(state: Dict[str, Any], local: Arr) -> Dict[str, Any]:
     """The sample weights and proxies of some of the partition's rows (None where absent)."""
     return {name: None if state[name] is None else state[name][local] for name in ("u", "proxy")}
-
-
-def first_per_stratum(codes: Arr, keys: Arr, rows: Arr, allocation: Arr) -> Arr:
-    """Positions of the allocation[h] smallest (key, row) in each stratum h, ordered by
-    (stratum, key, row): the order of the core's `stratified_rows`."""
-    order = np.lexsort((rows, keys, codes))
-    sc = codes[order]
-    rank = np.arange(sc.shape[0]) - np.searchsorted(sc, sc)  # position within its stratum
-    return order[rank < allocation[sc]]
 
 
 def stratum_rows(state: Dict[str, Any], spec: Dict[str, Any], asks: Dict[str, Arr]) -> Dict[str, Any]:

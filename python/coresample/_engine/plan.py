@@ -29,7 +29,7 @@ from .._algorithm.select import (
 )
 from .._algorithm.strata import (
     Strata, allocate, check_allocation, check_group_budget, check_group_sizes,
-    cluster_cells, cluster_map_for, design_weights, neyman_shares,
+    cluster_cells, cluster_map_for, design_weights, first_per_stratum, neyman_shares,
 )
 from .._base.progress import reporting
 from .._base.results import Selection
@@ -240,7 +240,7 @@ def _stratified(
     else:
         cands = engine.fetch([engine.submit(K.stratified_candidates, st, spec_h) for st in states])
         cat = {key: np.concatenate([c[key] for c in cands]) for key in ("rows", "keys", "codes")}
-        pick = K.first_per_stratum(cat["codes"], cat["keys"], cat["rows"], allocation)
+        pick = first_per_stratum(cat["codes"], cat["keys"], cat["rows"], allocation)
         indices, codes_s = cat["rows"][pick], cat["codes"][pick]
         got = {name: np.concatenate([c[name] for c in cands])[pick]
                for name in ("u", "proxy") if cands[0][name] is not None}

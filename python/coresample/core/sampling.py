@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _core
 from .._algorithm import functions
+from .._algorithm.strata import first_per_stratum
 from .._algorithm.api import bind
 from .._base import stream as _rng
 from .._base.random import (
@@ -33,14 +34,20 @@ def sample_rows(
     return indices, weights
 
 
+# Candidates per stratum for the stratified draw: allocation + 5 sqrt(allocation) + 10 expected,
+# so that a stratum falls short (and is redone from all its rows) about once in 3.5 million.
+CANDIDATE_MARGIN = (5.0, 10.0)
+
+
 def stratified_rows(
     codes: np.ndarray, allocation: np.ndarray, seed: int, replace: bool
 ) -> np.ndarray:
     """The stratified design's draws, grouped by stratum (docs/ARCHITECTURE.md section 2).
 
-    Without replacement: stratum h takes its allocation[h] rows of smallest key E_e (stream
-    STRATIFIED, keyed by the row; ties to the lower row), in key order: a simple random sample
-    within each stratum, and the first m rows of a stratum's order are its sample for any m.
+    Without replacement: stratum h takes its allocation[h] rows of smallest order key
+    (`stream.order_keys`, stream STRATIFIED, keyed by the row; ties to the lower row), in key
+    order: a simple random sample within each stratum, and the first m rows of a stratum's order
+    are its sample for any m.
     With replacement: draw j of stratum h is the floor(r N_h)-th row of the stratum in row order,
     r = unit(draw(seed, STRATIFIED_DRAWS, h * 2**32 + j)).
     """
@@ -51,19 +58,24 @@ def stratified_rows(
         by_stratum = np.argsort(codes, kind="stable")  # rows of each stratum, ascending
         h, pos = _rng.stratified_draw_positions(seed, STRATIFIED_DRAWS, allocation, sizes)
         return by_stratum[first[h] + pos].astype(np.int64)
-    # Keys in blocks (the stream's temporaries stay small), then each stratum's smallest.
+    # A row can be among its stratum's allocation[h] smallest keys only if its key is below a
+    # generous threshold (keys are uniform on [0, 2^53)): keep those candidates (about
+    # allocation + 5 sqrt(allocation) + 10 per stratum), redo a stratum from all its rows in the
+    # rare case it got fewer than it needs, and select exactly among the candidates.
     n = codes.shape[0]
-    keys = np.empty(n)
-    for lo in range(0, n, 1 << 16):
-        hi = min(n, lo + (1 << 16))
-        keys[lo:hi] = -_rng.log_unit(_rng.unit_open(
-            _rng.draw(seed, STRATIFIED, np.arange(lo, hi, dtype=np.uint64))))
-    by_stratum = np.argsort(codes, kind="stable")  # rows of each stratum, ascending
-    out = []
-    for h in np.flatnonzero(allocation):
-        rows = by_stratum[first[h]:first[h] + sizes[h]]
-        out.append(rows[np.lexsort((rows, keys[rows]))[:allocation[h]]])
-    return np.concatenate(out).astype(np.int64)
+    keys = np.empty(n, dtype=np.int64)
+    for lo in range(0, n, 1 << 18):  # in blocks: the stream's temporaries stay small
+        hi = min(n, lo + (1 << 18))
+        keys[lo:hi] = _rng.order_keys(seed, STRATIFIED, np.arange(lo, hi, dtype=np.uint64))
+    share = (allocation + CANDIDATE_MARGIN[0] * np.sqrt(allocation) + CANDIDATE_MARGIN[1]) / (
+        np.maximum(sizes, 1))
+    limit = np.where(allocation > 0, np.minimum(share, 1.0) * 2.0**53, -1.0)
+    cand = np.flatnonzero(keys <= limit[codes])
+    short = np.bincount(codes[cand], minlength=H) < allocation
+    if short.any():
+        cand = np.union1d(cand, np.flatnonzero(short[codes]))
+    pick = first_per_stratum(codes[cand], keys[cand], cand, allocation)
+    return cand[pick].astype(np.int64)
 
 
 def _run_sample(

@@ -64,7 +64,7 @@ def stratified(codes: np.ndarray, allocation: np.ndarray, seed: int, replace: bo
             pos = np.minimum(np.floor(r * rows.shape[0]).astype(np.int64), rows.shape[0] - 1)
             out.append(rows[pos])
         else:
-            keys = -_rng.log_unit(_rng.unit_open(_rng.draw(seed, STRATIFIED, rows.astype(np.uint64))))
+            keys = _rng.order_keys(seed, STRATIFIED, rows.astype(np.uint64))
             out.append(rows[np.lexsort((rows, keys))[:m]])
     return np.concatenate(out).astype(np.int64)
 
