@@ -1,6 +1,6 @@
 """Experiment (issue 14): which design estimates a model's mean loss with the fewest queries?
 
-    python3 experiments/evaluation.py            # full run (~20 min on 2 cores)
+    python3 experiments/evaluation.py            # full run (~6 min on 2 cores)
     python3 experiments/evaluation.py --quick    # smoke run (20 seeds, one budget)
 
 For each dataset a real model's per-row loss is the truth, computed once over every row; each
@@ -237,7 +237,7 @@ def main():
             print(name, Q, {m: round(v["vs_uniform"], 3) for m, v in r["budgets"][Q].items()},
                   flush=True)
         rtols = (0.05, 0.02) if name == "gemma" else (0.05,)
-        r["evaluate"] = {str(rt): run_evaluate(data, rt, seeds // 2) for rt in rtols}
+        r["evaluate"] = {str(rt): run_evaluate(data, rt, seeds) for rt in rtols}
         print(name, "evaluate", r["evaluate"], flush=True)
         r["seconds"] = time.time() - t0
         results[name] = r

@@ -356,3 +356,146 @@ def test_core_draw_equals_the_reference_loop_with_and_without_shortfalls(monkeyp
             np.testing.assert_array_equal(
                 core_sampling.stratified_rows(codes, alloc, seed, replace),
                 stratified(codes, alloc, seed, replace))
+
+
+# --- review findings (issue 14 review): each a test a planted bug would fail ---------------------
+
+
+def test_regression_coefficient_weights_the_strata_by_hand():
+    """Two strata with different c_h = N^2 (1 - f) / n: b = sum c s_tq / sum c s_qq, not the
+    pooled slope. Stratum 0: N 4, n 2, t (1, 3), q (0, 1): s_tq 1, s_qq 0.5, c 4. Stratum 1:
+    N 10, n 2, t (2, 2), q (0, 2): s_tq 0, s_qq 2, c 40. b = 4 / (2 + 80) = 4 / 82."""
+    y = np.array([1.0, 3.0, 2.0, 2.0])
+    g = np.array([0.0, 1.0, 0.0, 2.0])
+    h = np.array([0, 0, 1, 1])
+    N, n = np.array([4, 10]), np.array([2, 2])
+    est = stratified_estimate(y, h, N, n, 14.0, replace=False, control=g, control_total=7.0)
+    b = 4.0 / 82.0
+    total = 4 * 2.0 + 10 * 2.0 + b * (7.0 - (4 * 0.5 + 10 * 1.0))
+    assert est.total == pytest.approx(total, rel=1e-14)
+    e = y - b * g
+    var = 4 * np.var(e[:2], ddof=1) + 40 * np.var(e[2:], ddof=1)
+    assert est.stderr == pytest.approx(np.sqrt(var) / 14.0, rel=1e-12)
+
+
+def test_interval_half_widths_by_hand():
+    from coresample._base.sequence import half_width, mixture_rho2
+
+    assert half_width(0.5, 100, 0.95, "fixed", 1.0) == pytest.approx(0.5 * 1.959963984540054)
+    # rho^2 = (-2 log a + log(1 - 2 log a)) / t_opt; at t = t_opt the radius is
+    # se * sqrt(2 (A + 1) / A * log(sqrt(A + 1) / a)) with A = t rho^2.
+    rho2 = mixture_rho2(0.05, 400.0)
+    A = -2 * np.log(0.05) + np.log(1 - 2 * np.log(0.05))
+    assert rho2 == pytest.approx(A / 400.0)
+    want = 0.5 * np.sqrt(2 * (A + 1) / A * np.log(np.sqrt(A + 1) / 0.05))
+    assert half_width(0.5, 400, 0.95, "anytime", rho2) == pytest.approx(want, rel=1e-12)
+    assert want / (0.5 * 1.96) == pytest.approx(1.549, abs=0.002)  # 1.55x wider at t_opt
+
+
+def test_plain_estimator_ignores_a_proxy_used_for_the_allocation():
+    X, loss = task(n=1500, seed=14)
+    proxy = loss * np.random.default_rng(0).uniform(0.5, 1.5, 1500)
+    sel = coresample.select(X, 100, n_clusters=5, random_state=2, proxy=proxy,
+                            estimator="plain", loss_fn=lambda i: loss[i])
+    assert sel.proxy is None
+    assert sel.estimate == pytest.approx(np.sum(sel.weights * sel.losses) / 1500, rel=1e-12)
+    reg = coresample.select(X, 100, n_clusters=5, random_state=2, proxy=proxy,
+                            loss_fn=lambda i: loss[i])
+    np.testing.assert_array_equal(reg.indices, sel.indices)  # same design, other estimator
+    assert reg.proxy is proxy or np.array_equal(reg.proxy, proxy)
+    assert reg.estimate != sel.estimate
+
+
+def test_neyman_shares_by_hand():
+    """Two strata of 500 rows, sample weights 10 and 1, the same proxy spread: the Neyman half
+    is N_h S_h(u g), so the shares are 0.5 U_h / U + 0.5 N_h S_h / sum(N S)."""
+    from coresample._algorithm.strata import _neyman_shares
+
+    codes = np.repeat([0, 1], 500)
+    u = np.where(codes == 0, 10.0, 1.0)
+    g = np.tile([0.0, 1.0], 500)
+    q = u * g
+    weights = np.array([5000.0, 500.0])
+    got = _neyman_shares(codes, weights, q, 2)
+    S = np.array([5.0, 0.5])  # population SD of q in each stratum
+    want = 0.5 * weights / weights.sum() + 0.5 * 500 * S / (500 * S).sum()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_evaluate_estimate_and_weights_by_hand():
+    """At a fixed max_queries the estimate is the stratified one with its finite-population
+    factors, and the weights (with sample weights) reproduce it."""
+    X, loss = task(n=1200, seed=15)
+    u = np.random.default_rng(1).integers(1, 4, 1200).astype(float)
+    ev = coresample.evaluate(X, lambda i: loss[i], n_clusters=4, max_queries=300,
+                             sample_weight=u, random_state=3)
+    st = ev.plan.strata
+    h = st.codes[ev.indices]
+    n_h = np.bincount(h, minlength=st.n_strata)
+    t = u[ev.indices] * ev.losses
+    total, var = 0.0, 0.0
+    for s in range(st.n_strata):
+        ts = t[h == s]
+        total += st.sizes[s] * ts.mean()
+        var += st.sizes[s] ** 2 * (1 - n_h[s] / st.sizes[s]) * ts.var(ddof=1) / n_h[s]
+    assert ev.estimate == pytest.approx(total / u.sum(), rel=1e-12)
+    assert ev.stderr == pytest.approx(np.sqrt(var) / u.sum(), rel=1e-12)
+    assert np.sum(ev.weights * ev.losses) / u.sum() == pytest.approx(ev.estimate, rel=1e-12)
+
+
+def test_overflow_and_argument_names():
+    X, loss = task(n=400, seed=16)
+    with pytest.raises(ValueError, match="overflows double"):
+        coresample.select(X, 40, n_clusters=3, random_state=0,
+                          loss_fn=lambda i: np.full(len(i), 1e306))
+    with pytest.raises(ValueError, match="overflows double"):
+        coresample.evaluate(X, lambda i: np.full(len(i), 1e306), n_clusters=3, rtol=0.01)
+    with pytest.raises(ValueError, match="max_queries must be at least 20"):
+        coresample.evaluate(X, lambda i: loss[i], n_clusters=3, strata=np.arange(400) % 10,
+                            max_queries=15)
+    with pytest.raises(TypeError, match="max_queries"):
+        coresample.evaluate(X, lambda i: loss[i], n_clusters=3, max_queries="abc")
+    ev = coresample.evaluate(X, lambda i: loss[i], n_clusters=3, max_queries=50, random_state=0)
+    with pytest.raises(ValueError, match="sample_weight= is fixed by the plan"):
+        coresample.evaluate(None, lambda i: loss[i], plan=ev.plan, sample_weight=np.ones(400))
+    sel = coresample.select(X, 40, n_clusters=3, design="sensitivity", random_state=0)
+    with pytest.raises(ValueError, match="not both"):
+        sel.estimate_from(loss[sel.indices], representative_losses=np.ones(3), poststratify=True)
+    # replace="auto" draws with replacement when the budget exceeds the rows of positive weight
+    u = np.where(np.arange(400) < 30, 1.0, 0.0)
+    auto = coresample.select(X, 50, n_clusters=3, sample_weight=u, random_state=0)
+    assert auto.replace and (u[auto.indices] > 0).all()
+
+
+def test_ctrl_c_while_estimating_keeps_a_consistent_result(monkeypatch):
+    from coresample._algorithm import evaluate as ev_module
+
+    X, loss = task(n=2000, seed=17)
+    real, calls = ev_module._estimate, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ev_module, "_estimate", flaky)
+    ev = coresample.evaluate(X, lambda i: loss[i], n_clusters=4, rtol=1e-9, random_state=0)
+    assert ev.stopped == "interrupted" and ev.n_queries == ev.history[-1]["n_queries"]
+    assert np.sum(ev.weights * ev.losses) / 2000 == pytest.approx(ev.estimate, rel=1e-12)
+
+
+def test_select_allocates_by_the_neyman_shares_with_a_proxy():
+    from coresample._algorithm.strata import _neyman_shares
+
+    X, loss = task(n=2000, seed=18)
+    proxy = np.where(np.arange(2000) % 2 == 0, loss, loss.mean())  # spread differs by cluster
+    kw = dict(n_clusters=5, random_state=4, proxy=proxy)
+    sel = coresample.select(X, 200, **kw)
+    prop = coresample.select(X, 200, allocation="proportional", **kw)
+    H = len(sel.stratum_sizes)
+    shares = _neyman_shares(sel.strata, sel.stratum_sizes.astype(float), proxy, H)
+    np.testing.assert_array_equal(sel.allocation, allocate(shares, sel.stratum_sizes, 200))
+    np.testing.assert_array_equal(
+        prop.allocation, allocate(prop.stratum_sizes.astype(float), prop.stratum_sizes, 200))
+    assert not np.array_equal(sel.allocation, prop.allocation)

@@ -221,13 +221,14 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
     kind = check_choice(a["interval"], "interval", INTERVALS)
     rtol = None if a["rtol"] is None else check_float(a["rtol"], "rtol", 0.0, low_inclusive=False)
     atol = None if a["atol"] is None else check_float(a["atol"], "atol", 0.0, low_inclusive=False)
+    if a["max_queries"] is not None:
+        a = dict(a, max_queries=check_int(a["max_queries"], "max_queries", 1))
     plan = _plan(backend, X, a, report)
     n = plan.n_samples
     proxy = check_proxy(a["proxy"], n)
     st, u = plan.strata, plan.sample_weight
     available = int(st.max_rows(False).sum())  # rows of positive weight
-    max_q = available if a["max_queries"] is None else min(
-        available, check_int(a["max_queries"], "max_queries", 1, n))
+    max_q = available if a["max_queries"] is None else min(available, a["max_queries"])
     lead = np.minimum(MIN_PER_STRATUM, st.max_rows(False))
     first = int(lead.sum())
     if max_q < first:
@@ -251,14 +252,21 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
     oracle = Oracle(loss_fn)
     rho2 = mixture_rho2(1.0 - confidence, 4.0 * max(first, fixed_batch or 0))
     history: List[Dict[str, float]] = []
-    done, m, stopped, est, hw = 0, max(first, fixed_batch or 0), "max_queries", None, np.inf
+    def estimate_at(m: int) -> Any:
+        return _estimate(rows_seq[:m], y_seq[:m], strata_seq[:m], st, u, proxy, q_total,
+                         total_weight, confidence, kind, rho2)
+
+    # `queried` rows have losses; `done` of them are in the estimate (they differ only while a
+    # batch is being estimated, which is where a Ctrl-C may land).
+    queried = done = 0
+    m, stopped, est, hw = max(first, fixed_batch or 0), "max_queries", None, np.inf
     try:
         while True:
             m = min(m, max_q)
-            y_seq[done:m] = oracle.losses(rows_seq[done:m])
+            y_seq[queried:m] = oracle.losses(rows_seq[queried:m])
+            queried = m
+            est, hw = estimate_at(m)
             done = m
-            est, hw = _estimate(rows_seq[:done], y_seq[:done], strata_seq[:done], st, u, proxy,
-                                q_total, total_weight, confidence, kind, rho2)
             history.append(dict(n_queries=done, estimate=est.mean, stderr=est.stderr,
                                 half_width=hw))
             report("evaluate", done, max_q)
@@ -273,7 +281,12 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
                 break
             m = done + (fixed_batch or max(GROWTH_MIN, -(-done // GROWTH)))
     except KeyboardInterrupt:
-        if est is None:
+        if queried > done and queried >= first:  # keep the batch that was being estimated
+            est, hw = estimate_at(queried)
+            done = queried
+            history.append(dict(n_queries=done, estimate=est.mean, stderr=est.stderr,
+                                half_width=hw))
+        if est is None:  # not even the first batch's losses came back: nothing to keep
             raise
         stopped = "interrupted"
     return _result(rows_seq[:done], y_seq[:done], strata_seq[:done], st, u, est, hw, kind,
@@ -293,6 +306,9 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
     """The given plan (checked against the data), or a new one from X."""
     plan = a["plan"]
     if plan is not None:
+        for name in ("sample_weight", "strata"):
+            if a[name] is not None:
+                raise ValueError(f"{name}= is fixed by the plan; leave it out when passing plan=")
         plan = Plan.load(plan) if isinstance(plan, str) else plan
         if not isinstance(plan, Plan):
             raise TypeError(f"plan must be a Plan or a path, got {type(plan).__name__}")
@@ -317,11 +333,10 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
         n_threads=a["n_threads"],
     )
     clus = cluster_rows(backend, X, opts, u, report)
-    cells_budget = n if a["max_queries"] is None else int(a["max_queries"])
+    cells_budget = n if a["max_queries"] is None else a["max_queries"]
     strata = form_strata(
         clus.labels, clus.centers, clus.cluster_weights, groups, proxy, u,
-        max(MIN_PER_STRATUM, cells_budget), "auto",
-        group_clusters,
+        max(MIN_PER_STRATUM, cells_budget), "auto", group_clusters, budget_name="max_queries",
     )
     return Plan(strata=strata, seed=opts.seed, representatives=clus.reps, sample_weight=u)
 

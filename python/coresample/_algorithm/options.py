@@ -115,8 +115,10 @@ class SelectOptions:
             if replace != "auto":
                 raise ValueError(f"replace must be True, False or 'auto', got {replace!r}")
             # The stratified design gains by distinct rows (while the budget fits in the rows).
+            u = data.get("sample_weight")
+            rows = n if not isinstance(u, np.ndarray) else int(np.count_nonzero(u))
             fits = isinstance(budget, (int, np.integer)) and not isinstance(budget, bool) and \
-                budget <= n
+                budget <= rows
             replace = design == "sensitivity" or not fits
         replace = bool(replace)
         budget = check_budget(budget, n, replace)
@@ -274,8 +276,9 @@ def select(
         queried; each distinct row is asked for at most once (see `n_queries`).
     replace : bool or "auto", default="auto"
         Sample with replacement (the theory's i.i.d. draws) or distinct rows. "auto": distinct
-        rows for the stratified design when budget <= n_samples (no query is spent twice, and
-        the finite-population factor tightens the estimate), else i.i.d. draws.
+        rows for the stratified design when the budget fits in the rows of positive
+        sample_weight (no query is spent twice, and the finite-population factor tightens the
+        estimate), else i.i.d. draws.
     sample_weight : ndarray of shape (n_samples,), default=None
         Row multiplicities u_e; the targets are then sum_e u_e l(e) and its mean.
     method : {"lightweight", "coreset"}, default="lightweight"

@@ -194,11 +194,11 @@ def _run_select(
         check_cost_scale(top, n, d, opts.z, u)
     clus = cluster_rows(backend, X, opts, u, report)
     oracle = None if opts.loss_fn is None else Oracle(opts.loss_fn)
+    control = proxy if opts.estimator == "regression" else None  # the estimate's proxy
     common = dict(
         representatives=clus.reps, labels=clus.labels, cost=clus.cost, centers=clus.centers,
         inertia=clus.phi, sample_weight=u, cluster_weights=clus.cluster_weights,
-        total_weight=clus.total_weight, proxy=proxy,
-        proxy_total=proxy_total(proxy, u),
+        total_weight=clus.total_weight, proxy=control, proxy_total=proxy_total(control, u),
     )
     if opts.design == "stratified":
         strata = form_strata(

@@ -10,9 +10,10 @@ a_h / (n_h + 1/2). Being a sequence of single seats, the allocation for budget s
 the allocation for s + 1, which `evaluate` relies on (its batches extend one sample).
 
 a_h is U_h (proportional allocation: the stratified estimator's variance is then at most uniform
-sampling's, up to the finite-population terms; Cochran 5.6) or, with a proxy, half proportional
-and half Neyman by the proxy's spread, U_h S_h(u g): Neyman's optimum if the proxy's spread tracks
-the loss's, and never below half the proportional share where it does not.
+sampling's, up to the finite-population terms and the rounding to whole rows; Cochran 5.6) or,
+with a proxy, half proportional and half Neyman by the proxy's spread, N_h S_h(u g): Neyman's
+optimum if the proxy's spread tracks the loss's, and never below half the proportional share
+where it does not.
 """
 from __future__ import annotations
 
@@ -113,15 +114,15 @@ class Strata:
 def form_strata(
     labels: Arr, centers: Arr, cluster_weights: Arr, groups: Optional[Tuple[Arr, int]],
     proxy: Optional[Arr], u: Optional[Arr], budget: int, allocation: str,
-    group_clusters: Callable[[Arr, Arr, int], Arr],
+    group_clusters: Callable[[Arr, Arr, int], Arr], budget_name: str = "budget",
 ) -> Strata:
     """The strata for a budget (module docstring). `group_clusters(centers, weights, m)` maps the
     k clusters to m groups (the backend's weighted k-means)."""
     k = centers.shape[0]
     check_allocation(allocation, proxy is not None)
     G = 1 if groups is None else groups[1]
-    cluster_map = cluster_map_for(centers, cluster_weights, check_group_budget(G, budget),
-                                  group_clusters)
+    cluster_map = cluster_map_for(
+        centers, cluster_weights, check_group_budget(G, budget, budget_name), group_clusters)
     zero = None if u is None or u.min() > 0 else u == 0  # rows that carry no loss
     if groups is None:  # per cluster, as the engines compute it (no pass over the rows)
         of_cluster, sizes, weights = cluster_cells(
@@ -145,12 +146,12 @@ def form_strata(
     return Strata(codes=codes, sizes=sizes, weights=weights, shares=shares)
 
 
-def check_group_budget(G: int, budget: int) -> int:
+def check_group_budget(G: int, budget: int, name: str = "budget") -> int:
     """How many groups of clusters each of G user groups is split into: the budget allows
     budget // ROWS_PER_STRATUM strata (at least one per group; each group needs two draws)."""
     if G > 1 and G * MIN_PER_STRATUM > budget:
         raise ValueError(
-            f"strata has {G} groups, and each needs {MIN_PER_STRATUM} draws: budget must be at "
+            f"strata has {G} groups, and each needs {MIN_PER_STRATUM} draws: {name} must be at "
             f"least {MIN_PER_STRATUM * G}, got {budget}"
         )
     return max(1, budget // ROWS_PER_STRATUM // G)
@@ -200,10 +201,12 @@ def _neyman_shares(codes: Arr, weights: Arr, q: Arr, H: int) -> Arr:
 
 
 def neyman_shares(n: Arr, squared_deviations: Arr, weights: Arr) -> Arr:
-    """The shares from the per-stratum row counts, sums of squared deviations of q and weights."""
+    """The shares from the per-stratum row counts, sums of squared deviations of q and weights:
+    half proportional (weights), half Neyman, N_h S_h(q) (the optimum for the total of u l
+    when q = u g tracks it; Cochran 5.5)."""
     spread = np.sqrt(squared_deviations / n)
     prop = weights / weights.sum()
-    ney = weights * spread
+    ney = np.where(weights > 0, n * spread, 0.0)
     if not ney.sum() > 0:
         return prop
     return 0.5 * prop + 0.5 * ney / ney.sum()

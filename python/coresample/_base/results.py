@@ -61,7 +61,9 @@ class Selection:
     stratum_sizes, allocation : ndarray of shape (n_strata,) or None
         Stratified design: rows N_h in each stratum and draws n_h from it.
     proxy : ndarray of shape (n_samples,) or None
-        select's `proxy`, when given (the regression estimator's control variate).
+        select's `proxy` when the estimate uses it (estimator "regression", the default with a
+        proxy): `estimate_from` then uses it as a control variate. None otherwise (a proxy used
+        only for the allocation is not kept).
     """
 
     indices: np.ndarray
@@ -126,6 +128,9 @@ class Selection:
                 control_total=self.proxy_total or 0.0, confidence=confidence,
             )
         control, control_total = None, 0.0
+        if representative_losses is not None and poststratify:
+            raise ValueError("pass representative_losses (difference estimator) or poststratify, "
+                             "not both")
         if representative_losses is not None:
             if self.representatives.shape[0] == 0:
                 raise ValueError(

@@ -3,9 +3,9 @@
 `evaluate` looks at its estimate after every batch and stops when the interval is narrow enough.
 Two intervals are offered:
 
-- "anytime": an asymptotic confidence sequence (Waudby-Smith, Arnold, Wu, Wang and Ramdas,
+- "anytime": an asymptotic confidence sequence (Waudby-Smith, Arbour, Sinha, Kennedy and Ramdas,
   "Time-uniform central limit theory and asymptotic confidence sequences", Annals of Statistics
-  2024, the Robbins normal-mixture boundary). With sigma_t the standard deviation of one draw
+  2024; the two-sided Robbins normal-mixture boundary). With sigma_t the standard deviation of one draw
   (here stderr_t sqrt(t), which carries the stratification and the finite-population factor) the
   radius at t draws is
       sigma_t sqrt( 2 (t rho^2 + 1) / (t^2 rho^2) log( sqrt(t rho^2 + 1) / alpha ) ),

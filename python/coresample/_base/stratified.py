@@ -52,6 +52,23 @@ def stratified_estimate(
     weight u and proxy g); sizes: N_h; allocation: n_h (draws per stratum, matching `strata`);
     total_weight: sum_e u_e; control_total: sum_e u_e g_e.
     """
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below
+        total, var = _total_and_variance(
+            losses, strata, sizes, allocation, replace, sample_weight, control, control_total)
+    if not np.isfinite(total) or np.isinf(var):
+        raise ValueError(
+            "weights: the estimate or its variance overflows double (losses up to "
+            f"{float(np.max(np.abs(losses))):.3g}); scale them down"
+        )
+    mean = total / total_weight
+    stderr = float(np.sqrt(max(var, 0.0))) / total_weight if np.isfinite(var) else np.nan
+    half = NormalDist().inv_cdf(0.5 + confidence / 2.0) * stderr
+    return Estimate(total, mean, stderr, (mean - half, mean + half), confidence, losses.shape[0])
+
+
+def _total_and_variance(losses, strata, sizes, allocation, replace, sample_weight, control,
+                        control_total):
+    """The estimated total and its variance (module docstring)."""
     H = sizes.shape[0]
     N = sizes.astype(np.float64)
     n = allocation.astype(np.float64)
@@ -77,10 +94,7 @@ def stratified_estimate(
         e = t - b * q
         _, s_ee = stratum_moments(strata, e, e, H)
         var = _combine(c, s_ee)
-    mean = total / total_weight
-    stderr = float(np.sqrt(max(var, 0.0))) / total_weight if np.isfinite(var) else np.nan
-    half = NormalDist().inv_cdf(0.5 + confidence / 2.0) * stderr
-    return Estimate(total, mean, stderr, (mean - half, mean + half), confidence, losses.shape[0])
+    return total, var
 
 
 def _combine(c: Arr, s: Arr) -> float:

@@ -276,6 +276,16 @@ def stratum_members(state: Dict[str, Any], spec: Dict[str, Any]) -> Arr:
     return np.bincount(strata_codes(state, spec), minlength=spec["n_strata"])
 
 
+def proxy_state(part: Dict[str, Any], proxy: Any) -> Dict[str, Any]:
+    """The partition's checked proxy with its sample weights (design "sensitivity")."""
+    return {"u": part["u"], "proxy": check_vector(proxy, "proxy", nonnegative=True)}
+
+
+def proxy_at(state: Dict[str, Any], local: Arr) -> Arr:
+    """The proxy at some of the partition's rows (local positions)."""
+    return state["proxy"][local]
+
+
 def proxy_terms(state: Dict[str, Any]) -> Arr:
     """q = u g (g without sample weights): the proxy's contribution to the totals."""
     u = state["u"]

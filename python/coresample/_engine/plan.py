@@ -152,8 +152,30 @@ def _run_select(
     return summarize(
         cls, opts, oracle, report, indices=indices, weights=weights, rep_losses=rep_losses,
         lam=lam, probabilities=engine.vector(parts, K.probabilities, spec_h, np.float64),
-        sample_labels=labels_s, sample_u=u_s, **common,
+        sample_labels=labels_s, sample_u=u_s,
+        **_proxy_fields(engine, opts, parts, extras["proxy"], indices), **common,
     )
+
+
+def _proxy_fields(
+    engine: Engine, opts: SelectOptions, parts: List[Any], p_parts: Any, indices: Arr,
+) -> Dict[str, Any]:
+    """Design "sensitivity" with a proxy the estimate uses (estimator "regression"): the proxy
+    (lazy), its blocked total sum_e u_e g_e and its values at the sampled rows."""
+    if p_parts is None or opts.estimator != "regression":
+        return dict(proxy=None, proxy_total=None, sample_proxy=None)
+    states = engine.persist([engine.submit(K.proxy_state, p, g) for p, g in zip(parts, p_parts)])
+    total = blocked_total(engine.fetch([engine.submit(K.proxy_blocks, st) for st in states]))
+    edges = engine.edges
+    where = np.searchsorted(edges, indices, side="right") - 1  # the partition of each draw
+    values = np.empty(indices.shape[0])
+    asked = np.unique(where)
+    for i, got in zip(asked, engine.fetch([
+            engine.submit(K.proxy_at, states[i], indices[where == i] - int(edges[i]))
+            for i in asked])):
+        values[where == i] = got
+    return dict(proxy=engine.vector(states, K.field, "proxy", np.float64), proxy_total=total,
+                sample_proxy=values)
 
 
 def _stratified(
@@ -252,9 +274,11 @@ def _stratified(
         probabilities=engine.vector(states, K.design_probabilities, spec_h, np.float64),
         strata=engine.vector(states, K.strata_codes, spec_h, np.int64),
         stratum_sizes=sizes, allocation=allocation,
-        proxy=None if p_parts is None else engine.vector(states, K.field, "proxy", np.float64),
-        proxy_total=q_total, sample_u=u_s, sample_strata=codes_s,
-        sample_proxy=got.get("proxy") if p_parts is not None else None, **common,
+        sample_u=u_s, sample_strata=codes_s,
+        **(dict(proxy=engine.vector(states, K.field, "proxy", np.float64), proxy_total=q_total,
+                sample_proxy=got.get("proxy")) if p_parts is not None
+           and opts.estimator == "regression" else {}),
+        **common,
     )
 
 
