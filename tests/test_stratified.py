@@ -499,3 +499,16 @@ def test_select_allocates_by_the_neyman_shares_with_a_proxy():
     np.testing.assert_array_equal(
         prop.allocation, allocate(prop.stratum_sizes.astype(float), prop.stratum_sizes, 200))
     assert not np.array_equal(sel.allocation, prop.allocation)
+
+
+def test_evaluate_takes_the_allocation_before_the_first_query():
+    X, loss = task(n=1500, seed=19)
+    proxy = np.where(np.arange(1500) % 2 == 0, loss, loss.mean())
+    ney = coresample.evaluate(X, lambda i: loss[i], n_clusters=4, proxy=proxy, max_queries=200,
+                              random_state=0)
+    prop = coresample.evaluate(X, lambda i: loss[i], n_clusters=4, proxy=proxy, max_queries=200,
+                               random_state=0, allocation="proportional")
+    np.testing.assert_array_equal(prop.plan.strata.shares, prop.plan.strata.weights)
+    assert not np.array_equal(ney.plan.strata.shares, ney.plan.strata.weights)
+    with pytest.raises(ValueError, match="allocation='neyman' is fixed by the plan"):
+        coresample.evaluate(None, lambda i: loss[i], plan=ney.plan, allocation="neyman")

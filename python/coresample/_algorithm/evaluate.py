@@ -131,8 +131,7 @@ def _keyword(name: str, default: Any, annotation: str) -> Parameter:
 
 @parameters_of(
     select, returns="Evaluation",
-    drop=("budget", "lam", "loss_fn", "replace", "method", "defensive", "design", "allocation",
-          "estimator"),
+    drop=("budget", "lam", "loss_fn", "replace", "method", "defensive", "design", "estimator"),
     after="X", changes={"n_clusters": {"default": None}},
     insert=[
         Parameter("loss_fn", Parameter.POSITIONAL_OR_KEYWORD,
@@ -184,9 +183,11 @@ evaluate.__doc__ = """Estimate a model's mean loss over the rows of X to a state
         A saved design (`Evaluation.plan`, `Plan.load(path)`, or the path) to evaluate another
         model on exactly the same strata and query order; X and the clustering arguments are then
         not used.
-    strata, proxy, sample_weight, z, init, max_iter, tol, max_points_per_center, random_state,
-    n_threads, progress
-        As in `select` (progress also reports "evaluate": queries so far and max_queries).
+    strata, proxy, allocation, sample_weight, z, init, max_iter, tol, max_points_per_center,
+    random_state, n_threads, progress
+        As in `select` (progress also reports "evaluate": queries so far and max_queries). The
+        allocation is fixed before the first query (an allocation adapted to the losses seen,
+        tried as "pilot" Neyman, biased the estimate by 5-17 standard errors: not offered).
 
     Returns
     -------
@@ -309,6 +310,9 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
         for name in ("sample_weight", "strata"):
             if a[name] is not None:
                 raise ValueError(f"{name}= is fixed by the plan; leave it out when passing plan=")
+        if a["allocation"] != "auto":
+            raise ValueError(f"allocation={a['allocation']!r} is fixed by the plan (its shares); "
+                             "leave it out when passing plan=")
         plan = Plan.load(plan) if isinstance(plan, str) else plan
         if not isinstance(plan, Plan):
             raise TypeError(f"plan must be a Plan or a path, got {type(plan).__name__}")
@@ -336,7 +340,8 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
     cells_budget = n if a["max_queries"] is None else a["max_queries"]
     strata = form_strata(
         clus.labels, clus.centers, clus.cluster_weights, groups, proxy, u,
-        max(MIN_PER_STRATUM, cells_budget), "auto", group_clusters, budget_name="max_queries",
+        max(MIN_PER_STRATUM, cells_budget), a["allocation"], group_clusters,
+        budget_name="max_queries",
     )
     return Plan(strata=strata, seed=opts.seed, representatives=clus.reps, sample_weight=u)
 
