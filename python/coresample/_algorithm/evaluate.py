@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from inspect import Parameter
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union  # noqa: F401 (Union: annotations)
 
 import numpy as np
 
@@ -377,4 +377,4 @@ def _result(rows, losses, h, st, u, est: Estimate, hw, kind, confidence, stopped
     )
 
 
-__all__ = ["Evaluation", "Plan", "evaluate", "run_evaluate", "Optional", "Union"]
+__all__ = ["Evaluation", "Plan", "evaluate", "run_evaluate"]
