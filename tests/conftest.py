@@ -20,8 +20,10 @@ def pytest_configure(config):
     """Plugin caches that would land in the working directory go to a temp dir removed at the end
     (issue 13, item 5): Hypothesis's example database and constants cache (written while the test
     modules are collected, hence here and not in a fixture), and, where pytest-benchmark is
-    installed, its storage (it makes .benchmarks/ at startup; tests/ runs no benchmarks)."""
+    installed, its storage (it makes .benchmarks/ at startup; tests/ runs no benchmarks). Also
+    torch's inductor cache, which transformers' models create in /tmp/torchinductor_<user>."""
     config._coresample_tmp = tempfile.mkdtemp(prefix="coresample-tests-")
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(config._coresample_tmp, "torch"))
     try:
         from hypothesis.configuration import set_hypothesis_home_dir
     except ImportError:  # only tests/test_hypothesis.py needs it
