@@ -10,6 +10,8 @@ method sees only the losses of the rows it queries. At equal distinct queries Q:
 - sensitivity: `select(design="sensitivity")` (Algorithm 1, default lambda and share), Q - k
   sampled rows plus the k representatives;
 - stratified: `select`'s default (design "auto"), the embedding's clusters as strata;
+- stratified, neyman by cost: allocation="neyman" without a proxy (half Neyman by the spread of
+  the rows' costs to their representatives, known before any query);
 - + labels: strata=the class labels (known for an evaluation set; the model's outputs are the cost);
 - + proxy: proxy=a genuinely cheaper model's loss on every row (allocation and control variate);
 - + labels + proxy.
@@ -102,7 +104,8 @@ def gemma():
                 proxy=z["proxy_length"].astype(float), strata=z["source"])
 
 
-VARIANTS = {"stratified": {}, "+ labels": {"strata": True}, "+ proxy": {"proxy": True},
+VARIANTS = {"stratified": {}, "stratified, neyman by cost": {"allocation": "neyman"},
+            "+ labels": {"strata": True}, "+ proxy": {"proxy": True},
             "+ labels + proxy": {"strata": True, "proxy": True}}
 
 
@@ -131,7 +134,8 @@ def run_budget(data, Q, seeds):
         kw = dict(strata=data["strata"] if v.get("strata") else None,
                   proxy=data["proxy"] if v.get("proxy") else None)
         plan = coresample.evaluate(X, lambda i: loss[i], n_clusters=K, max_queries=Q,
-                                   random_state=0, **kw).plan
+                                   random_state=0, allocation=v.get("allocation", "auto"),
+                                   **kw).plan
         if kw["proxy"] is None:
             exact[name] = exact_sd_ratio(plan.strata, loss, Q)
         err, cov = [], 0

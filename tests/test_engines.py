@@ -109,12 +109,13 @@ def test_defaults_match_select(X, chunks):
      dict(loss_fn="loss", design="sensitivity", estimator="poststratified", sample_weight="u"),
      dict(loss_fn="loss", design="sensitivity", proxy="p", sample_weight="u"),
      dict(loss_fn="loss", design="sensitivity", proxy="p", replace=False),
-     dict(loss_fn="loss", proxy="p", estimator="plain")],
+     dict(loss_fn="loss", proxy="p", estimator="plain"),
+     dict(loss_fn="loss", allocation="neyman", sample_weight="u0")],
     ids=["without", "subsample", "coreset_u", "oracle_u", "oracle_without", "sens_without",
          "z1_lam0", "kmpar", "defensive", "uniform", "strat_u", "strat_u_without",
          "strat_every_cluster", "strat_grouped", "strat_census", "strata_u", "proxy",
          "strata_proxy_with", "strata_proxy_grouped", "proxy_zero_u", "poststratified",
-         "sens_proxy", "sens_proxy_without", "proxy_plain"],
+         "sens_proxy", "sens_proxy_without", "proxy_plain", "neyman_by_cost"],
 )
 @pytest.mark.parametrize("chunks", [(1000,), (700, 2300, 1000, 1000)], ids=str)
 def test_options_match_select(X, u, extra, chunks):

@@ -187,7 +187,7 @@ def test_proxy_control_variate_tightens_and_stays_valid():
     (dict(estimator="difference", loss_fn=lambda i: np.ones(len(i))),
      "estimator='difference' uses the representatives"),
     (dict(strata=np.arange(300) % 2, design="sensitivity"), "strata= is used by design="),
-    (dict(allocation="neyman"), "allocation='neyman' needs a proxy"),
+    (dict(allocation="even"), "allocation='even' must be one of"),
     (dict(design="best"), "design='best' must be one of"),
     (dict(replace="sometimes"), "replace must be True, False or 'auto'"),
 ])
@@ -512,3 +512,15 @@ def test_evaluate_takes_the_allocation_before_the_first_query():
     assert not np.array_equal(ney.plan.strata.shares, ney.plan.strata.weights)
     with pytest.raises(ValueError, match="allocation='neyman' is fixed by the plan"):
         coresample.evaluate(None, lambda i: loss[i], plan=ney.plan, allocation="neyman")
+
+
+def test_neyman_without_a_proxy_uses_the_spread_of_the_costs():
+    from coresample._algorithm.strata import _neyman_shares
+
+    X, loss = task(n=2000, seed=20)
+    sel = coresample.select(X, 200, n_clusters=5, random_state=4, allocation="neyman")
+    H = len(sel.stratum_sizes)
+    shares = _neyman_shares(sel.strata, sel.stratum_sizes.astype(float), sel.cost, H)
+    np.testing.assert_array_equal(sel.allocation, allocate(shares, sel.stratum_sizes, 200))
+    ref = reference.select(X, 200, n_clusters=5, random_state=4, allocation="neyman")
+    np.testing.assert_array_equal(ref.allocation, sel.allocation)

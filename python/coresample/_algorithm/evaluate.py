@@ -341,7 +341,7 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
     strata = form_strata(
         clus.labels, clus.centers, clus.cluster_weights, groups, proxy, u,
         max(MIN_PER_STRATUM, cells_budget), a["allocation"], group_clusters,
-        budget_name="max_queries",
+        budget_name="max_queries", cost=clus.cost,
     )
     return Plan(strata=strata, seed=opts.seed, representatives=clus.reps, sample_weight=u)
 

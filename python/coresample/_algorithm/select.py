@@ -203,7 +203,7 @@ def _run_select(
     if opts.design == "stratified":
         strata = form_strata(
             clus.labels, clus.centers, clus.cluster_weights, groups, proxy, u, opts.budget,
-            opts.allocation, group_clusters,
+            opts.allocation, group_clusters, cost=clus.cost,
         )
         allocation = allocate(strata.shares, strata.max_rows(opts.replace), opts.budget)
         report("sample", 0, 1)

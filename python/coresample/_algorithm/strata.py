@@ -115,11 +115,12 @@ def form_strata(
     labels: Arr, centers: Arr, cluster_weights: Arr, groups: Optional[Tuple[Arr, int]],
     proxy: Optional[Arr], u: Optional[Arr], budget: int, allocation: str,
     group_clusters: Callable[[Arr, Arr, int], Arr], budget_name: str = "budget",
+    cost: Optional[Arr] = None,
 ) -> Strata:
     """The strata for a budget (module docstring). `group_clusters(centers, weights, m)` maps the
     k clusters to m groups (the backend's weighted k-means)."""
     k = centers.shape[0]
-    check_allocation(allocation, proxy is not None)
+    check_allocation(allocation)
     G = 1 if groups is None else groups[1]
     cluster_map = cluster_map_for(
         centers, cluster_weights, check_group_budget(G, budget, budget_name), group_clusters)
@@ -141,9 +142,20 @@ def form_strata(
         weights = sizes.astype(np.float64) if u is None else np.bincount(
             codes, u, minlength=used.shape[0])
     shares = weights.copy()
-    if proxy is not None and allocation != "proportional":
-        shares = _neyman_shares(codes, weights, proxy if u is None else u * proxy, sizes.shape[0])
+    spread = spread_source(allocation, proxy is not None)
+    if spread is not None:
+        g = proxy if spread == "proxy" else cost
+        shares = _neyman_shares(codes, weights, g if u is None else u * g, sizes.shape[0])
     return Strata(codes=codes, sizes=sizes, weights=weights, shares=shares)
+
+
+def spread_source(allocation: str, has_proxy: bool) -> Optional[str]:
+    """Whose spread the Neyman half of the allocation uses: the proxy's ("neyman" or "auto" with
+    a proxy), the rows' costs ("neyman" without a proxy: known before any query), or None
+    (proportional)."""
+    if allocation == "proportional" or (allocation == "auto" and not has_proxy):
+        return None
+    return "proxy" if has_proxy else "cost"
 
 
 def check_group_budget(G: int, budget: int, name: str = "budget") -> int:
@@ -185,11 +197,9 @@ def cluster_cells(
     return of_cluster, sizes, weights
 
 
-def check_allocation(allocation: str, has_proxy: bool) -> None:
+def check_allocation(allocation: str) -> None:
     if allocation not in ALLOCATIONS:
         raise ValueError(f"allocation must be one of {ALLOCATIONS}, got {allocation!r}")
-    if allocation == "neyman" and not has_proxy:
-        raise ValueError("allocation='neyman' needs a proxy (its spread in each stratum)")
 
 
 def _neyman_shares(codes: Arr, weights: Arr, q: Arr, H: int) -> Arr:

@@ -258,7 +258,7 @@ def strata_state(part: Dict[str, Any], g: Any, proxy: Any, spec: Dict[str, Any])
         cell[zero] = last
     if proxy is not None:
         proxy = check_vector(proxy, "proxy", nonnegative=True)
-    return {"start": part["start"], "cell": cell, "u": u, "proxy": proxy}
+    return {"start": part["start"], "cell": cell, "u": u, "proxy": proxy, "cost": part["cost"]}
 
 
 def cells_used(state: Dict[str, Any]) -> Arr:
@@ -303,8 +303,9 @@ def add_by_stratum(prior: Arr, state: Dict[str, Any], spec: Dict[str, Any], what
     codes = strata_codes(state, spec)
     if what == "u":
         values = state["u"]
-    else:
-        q = proxy_terms(state)
+    else:  # the spread's values: u g for the proxy, u cost for the costs
+        g = state[spec["spread"]]
+        q = g if state["u"] is None else state["u"] * g
         values = q if what == "q" else (q - spec["mean"][codes]) ** 2
     out = np.array(prior, dtype=np.float64, copy=True)
     np.add.at(out, codes, values)

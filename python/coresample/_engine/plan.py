@@ -30,6 +30,7 @@ from .._algorithm.select import (
 from .._algorithm.strata import (
     Strata, allocate, check_allocation, check_group_budget, check_group_sizes,
     cluster_cells, cluster_map_for, design_weights, first_per_stratum, neyman_shares,
+    spread_source,
 )
 from .._base.progress import reporting
 from .._base.results import Selection
@@ -224,16 +225,18 @@ def _stratified(
         weights = (sizes.astype(np.float64) if not weighted
                    else _chained(engine, states, codes_spec, "u", sizes.shape[0]))
     H = sizes.shape[0]
-    check_allocation(opts.allocation, p_parts is not None)
+    check_allocation(opts.allocation)
     shares, q_total = weights, None
     if p_parts is not None:
         q_total = blocked_total(engine.fetch([engine.submit(K.proxy_blocks, st)
                                               for st in states]))
-        if opts.allocation != "proportional":
-            n_h = sizes.astype(np.float64)
-            mean = _chained(engine, states, codes_spec, "q", H) / n_h
-            dev = _chained(engine, states, dict(codes_spec, mean=mean), "dev", H)
-            shares = neyman_shares(n_h, dev, weights)
+    spread = spread_source(opts.allocation, p_parts is not None)
+    if spread is not None:
+        n_h = sizes.astype(np.float64)
+        spec_q = dict(codes_spec, spread=spread)
+        mean = _chained(engine, states, spec_q, "q", H) / n_h
+        dev = _chained(engine, states, dict(spec_q, mean=mean), "dev", H)
+        shares = neyman_shares(n_h, dev, weights)
     strata = Strata(codes=np.empty(0, np.int64), sizes=sizes, weights=weights, shares=shares)
     allocation = allocate(strata.shares, strata.max_rows(opts.replace), budget)
     per_row = allocation / (sizes.astype(np.float64) * budget)
