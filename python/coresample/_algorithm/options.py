@@ -305,8 +305,9 @@ def select(
         Stratified design: how the budget is split between strata (after two rows each).
         "proportional": by the strata's sample weight. "neyman": half proportional, half
         N_h S_h (Neyman) with S_h the spread in stratum h of the proxy (with a proxy) or of the
-        rows' costs to their representatives (without: known before any query; it gave 0.75x
-        proportional's SD on diamonds' heavy-tailed loss and 1.0x elsewhere, docs/RESULTS.md e).
+        rows' costs to their representatives (without: known before any query; exact SD 0.89-0.92x
+        proportional's on diamonds, 0.98-0.99x on Fashion-MNIST, 1.00-1.01x on the Gemma pool,
+        docs/RESULTS.md e; not the default, which keeps proportional's guarantee).
         "auto": "neyman" with a proxy, else "proportional".
     estimator : {"auto", "plain", "difference", "regression", "poststratified"}, default="auto"
         "plain": the design's weighted sum (stratified or Horvitz-Thompson). "difference"
