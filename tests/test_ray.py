@@ -62,33 +62,31 @@ def test_defaults_give_the_same_selection(local_ray, X, blocks):
     np.testing.assert_array_equal(got.probabilities.compute(), ref.probabilities)
 
 
+def loss_of(X):
+    return lambda rows: np.asarray(X[rows, 0], dtype=np.float64) ** 2 + 0.5
+
+
 @pytest.mark.parametrize("replace", [False, True])
-def test_weights_oracle_and_subsample_fit(local_ray, X, replace):
+@pytest.mark.parametrize("design", ["sensitivity", "stratified"])
+def test_weights_oracle_and_subsample_fit(local_ray, X, replace, design):
+    """Sample weights with zeros, an oracle and a subsample fit; Algorithm 1 with lam="auto" and
+    the difference estimator, or the stratified design with strata= and proxy= (NumPy vectors
+    in the dataset's order)."""
     u = np.random.default_rng(1).uniform(0.0, 3.0, size=N)
     u[::9] = 0.0
-    loss = lambda rows: np.asarray(X[rows, 0], dtype=np.float64) ** 2 + 0.5  # noqa: E731
+    loss = loss_of(X)
     kw = dict(n_clusters=K, max_points_per_center=M, random_state=5, replace=replace,
-              sample_weight=u, loss_fn=loss, estimator="difference", lam="auto",
-              design="sensitivity")
+              sample_weight=u, loss_fn=loss, design=design)
+    if design == "sensitivity":
+        kw.update(estimator="difference", lam="auto")
+    else:
+        kw.update(strata=np.arange(N) % 4, proxy=loss(np.arange(N)) * (1.2 + np.cos(np.arange(N))))
     ref = coresample.select(X, B, **kw)
     got = cray.select(dataset(X, 4), B, **kw)
     assert_same_selection(got, ref, estimate=True)
     np.testing.assert_array_equal(got.sample_weight.compute(), u)
-
-
-@pytest.mark.parametrize("replace", [False, True])
-def test_strata_and_proxy(local_ray, X, replace):
-    """The stratified design with strata= and proxy= (NumPy vectors in the dataset's order)."""
-    u = np.random.default_rng(2).uniform(0.0, 3.0, size=N)
-    u[::7] = 0.0
-    loss = lambda rows: np.asarray(X[rows, 0], dtype=np.float64) ** 2 + 0.5  # noqa: E731
-    kw = dict(n_clusters=K, max_points_per_center=M, random_state=6, replace=replace,
-              sample_weight=u, loss_fn=loss, strata=np.arange(N) % 4,
-              proxy=loss(np.arange(N)) * (1.2 + np.cos(np.arange(N))))
-    ref = coresample.select(X, B, **kw)
-    got = cray.select(dataset(X, 4), B, **kw)
-    assert_same_selection(got, ref, estimate=True)
-    np.testing.assert_array_equal(got.strata.compute(), ref.strata)
+    if design == "stratified":
+        np.testing.assert_array_equal(got.strata.compute(), ref.strata)
 
 
 def test_float16_and_list_column(local_ray, X):
