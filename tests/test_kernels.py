@@ -146,3 +146,25 @@ def test_zero_features(level, dtype):
     centers = np.empty((3, 0), dtype=dtype)
     labels, cost, total = run_assign(X, centers, level)
     assert (labels == 0).all() and (cost == 0).all() and total == 0.0
+
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("k", [2, 8, 20, 40, 70])
+def test_infinite_and_nan_ranking_values_match_scalar(level, k):
+    # Powers of two on one axis make every product and sum exact or overflow the same way with or
+    # without FMA, so the levels must agree exactly, while ||c||^2 = 2^128 overflows to +inf and
+    # x.(-2c) to -inf: ranking values of +inf and NaN (inf - inf) appear next to finite ones, and
+    # repeated centers tie. Every level must pick what the scalar scan picks: the first lane with
+    # the smallest value among those below the row's best (NaN never is).
+    rng = np.random.default_rng(k)
+    powers = np.array([0.0, 1.0, 2.0**20, 2.0**62, 2.0**63, 2.0**64])
+    signs = np.array([-1.0, 1.0])
+    centers = np.zeros((k, 2), dtype=np.float32)
+    centers[:, 0] = rng.choice(powers, k) * rng.choice(signs, k)
+    X = np.zeros((600, 2), dtype=np.float32)
+    X[:, 0] = rng.choice(powers, 600) * rng.choice(signs, 600)
+    with np.errstate(over="ignore", invalid="ignore"):
+        labels, _, _ = run_assign(X, centers, level)
+        ref, _, _ = run_assign(X, centers, "scalar")
+    np.testing.assert_array_equal(labels, ref)

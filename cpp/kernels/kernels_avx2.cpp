@@ -27,6 +27,19 @@ struct F32 {
   static unsigned lt(V a, V b) {
     return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_LT_OQ)));
   }
+  static unsigned eq(V a, V b) {
+    return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_EQ_OQ)));
+  }
+  static V min(V a, V b) { return _mm256_min_ps(a, b); }
+  static float hmin(V a) {
+    __m128 h = _mm_min_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    h = _mm_min_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_min_ss(h, _mm_shuffle_ps(h, h, 1)));
+  }
+  /// a where a < b, +inf elsewhere (NaN included).
+  static V keep_below(V a, V b) {
+    return _mm256_blendv_ps(_mm256_set1_ps(HUGE_VALF), a, _mm256_cmp_ps(a, b, _CMP_LT_OQ));
+  }
   /// Lanes 4h .. 4h+3 converted to double (h = 0, 1).
   static __m256d to_double(V a, int h) {
     return _mm256_cvtps_pd(h == 0 ? _mm256_castps256_ps128(a) : _mm256_extractf128_ps(a, 1));
@@ -54,6 +67,18 @@ struct F64 {
   static V max(V a, V b) { return _mm256_max_pd(a, b); }  // a NaN b wins
   static unsigned lt(V a, V b) {
     return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_LT_OQ)));
+  }
+  static unsigned eq(V a, V b) {
+    return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_EQ_OQ)));
+  }
+  static V min(V a, V b) { return _mm256_min_pd(a, b); }
+  static double hmin(V a) {
+    const __m128d h = _mm_min_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(_mm_min_sd(h, _mm_unpackhi_pd(h, h)));
+  }
+  /// a where a < b, +inf elsewhere (NaN included).
+  static V keep_below(V a, V b) {
+    return _mm256_blendv_pd(_mm256_set1_pd(HUGE_VAL), a, _mm256_cmp_pd(a, b, _CMP_LT_OQ));
   }
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
   static unsigned gt(V a, V b) {

@@ -36,6 +36,13 @@ struct F32 {
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static unsigned lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static unsigned eq(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  static V min(V a, V b) { return _mm512_min_ps(a, b); }
+  static float hmin(V a) { return _mm512_reduce_min_ps(a); }
+  /// a where a < b, +inf elsewhere (NaN included).
+  static V keep_below(V a, V b) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), _mm512_set1_ps(HUGE_VALF), a);
+  }
   /// Lanes 8h .. 8h+7 converted to double (h = 0, 1).
   static __m512d to_double(V a, int h) {
     return _mm512_cvtps_pd(h == 0 ? _mm512_castps512_ps256(a) : _mm512_extractf32x8_ps(a, 1));
@@ -62,6 +69,13 @@ struct F64 {
   static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
   static V max(V a, V b) { return _mm512_max_pd(a, b); }  // a NaN b wins
   static unsigned lt(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+  static unsigned eq(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+  static V min(V a, V b) { return _mm512_min_pd(a, b); }
+  static double hmin(V a) { return _mm512_reduce_min_pd(a); }
+  /// a where a < b, +inf elsewhere (NaN included).
+  static V keep_below(V a, V b) {
+    return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(a, b, _CMP_LT_OQ), _mm512_set1_pd(HUGE_VAL), a);
+  }
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
   static unsigned gt(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
 };
