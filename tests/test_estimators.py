@@ -451,3 +451,35 @@ def test_sample_size_matches_reference():
                 continue
             b = reference.sample_size(eps, delta=delta, bound=bound)
             assert abs(a - b) <= max(1, 1e-12 * a)  # ceil of a quotient that differs by rounding
+
+
+# --- calibration ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_control", [False, True])
+def test_stratified_interval_coverage(with_control):
+    # 2,000 stratified samples (5 strata, 200 of 2,000 rows, without replacement) of a skewed
+    # loss: the 95% interval must cover in [93.5%, 96.5%] of them (binomial sd 0.49%), so a 90%
+    # interval sold as 95% (coverage ~90%) or a variance off by a factor 1.5 either way fails;
+    # the mean error must be within 3 Monte Carlo sd of 0, and a 5% bias is over 10 of them.
+    rng = np.random.default_rng(42)
+    N = 2000
+    h_all = np.repeat(np.arange(5), [300, 500, 400, 600, 200])
+    loss = rng.gamma(2.0, 1.0 + h_all, N)
+    proxy = loss * rng.uniform(0.5, 1.5, N) + rng.gamma(1.0, 1.0, N)
+    sizes = np.bincount(h_all)
+    alloc = sizes // 10
+    truth = loss.mean()
+    covered, errors = 0, []
+    for _ in range(2000):
+        rows = np.concatenate([rng.choice(np.flatnonzero(h_all == h), alloc[h], replace=False)
+                               for h in range(5)])
+        kw = dict(control=proxy[rows], control_total=float(proxy.sum())) if with_control else {}
+        e = prod_stratified(loss[rows], h_all[rows], sizes, alloc, float(N), replace=False, **kw)
+        covered += e.ci[0] <= truth <= e.ci[1]
+        errors.append(e.mean - truth)
+    assert 0.935 <= covered / 2000 <= 0.965, covered / 2000
+    errors = np.array(errors)
+    mc_sd = errors.std() / np.sqrt(errors.size)  # Monte Carlo sd of the mean error
+    assert abs(errors.mean()) < 3 * mc_sd
+    assert 0.05 * truth > 10 * mc_sd  # so a 5% bias could not pass the line above
