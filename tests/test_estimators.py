@@ -483,3 +483,18 @@ def test_stratified_interval_coverage(with_control):
     mc_sd = errors.std() / np.sqrt(errors.size)  # Monte Carlo sd of the mean error
     assert abs(errors.mean()) < 3 * mc_sd
     assert 0.05 * truth > 10 * mc_sd  # so a 5% bias could not pass the line above
+
+
+def test_estimate_lam_duplicate_rows_match_reference():
+    # Found by the reference: with rows duplicated among random ones, the blocked expansion
+    # ||a||^2 + ||b||^2 - 2 a.b left identical rows at a distance of ~1e-10 (not 0), and lambda
+    # came out near 1e10 in 18% of such draws instead of being skipped.
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        X = rng.normal(0, 100, (6, 7))
+        X[1] = X[0]
+        X[4] = X[2] + 1e-6
+        y = rng.random(6)
+        for z in (1.0, 2.0):
+            assert math.isclose(coresample.estimate_lam(X, y, z), reference.estimate_lam(X, y, z),
+                                rel_tol=1e-6)

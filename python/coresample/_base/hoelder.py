@@ -8,6 +8,9 @@ import numpy as np
 from .validation import check_array, check_losses, check_z
 
 _BLOCK = 256  # rows of the pairwise table computed at once (memory O(_BLOCK * m))
+# Squared distances below this fraction of ||a||^2 + ||b||^2 are recomputed from the differences:
+# the expansion's rounding error is a few d * eps of that sum, so above 1e-6 it is negligible.
+_CANCELLATION = 1e-6
 
 
 def estimate_lam(X_rows: Any, losses: Any, z: float = 2.0) -> float:
@@ -48,7 +51,15 @@ def estimate_lam(X_rows: Any, losses: Any, z: float = 2.0) -> float:
     best = 0.0
     for start in range(0, m, _BLOCK):
         a = A[start:start + _BLOCK]
-        d2 = np.maximum(sq[start:start + _BLOCK, None] + sq[None, :] - 2.0 * a @ A.T, 0.0)
+        scale = sq[start:start + _BLOCK, None] + sq[None, :]
+        d2 = np.maximum(scale - 2.0 * a @ A.T, 0.0)
+        # The expansion loses d2 to cancellation when it is tiny against the norms: identical
+        # rows then came out at distance ~1e-10 and set lambda near 1e10. Those pairs are
+        # measured again from their differences.
+        close = np.argwhere(d2 <= _CANCELLATION * scale)
+        if close.size:
+            i, j = close[:, 0], close[:, 1]
+            d2[i, j] = ((a[i] - A[j]) ** 2).sum(axis=1)
         dist_z = d2 if z == 2.0 else np.sqrt(d2) ** z
         diff = np.abs(y[start:start + _BLOCK, None] - y[None, :])
         ok = dist_z > 0
