@@ -132,3 +132,39 @@ def test_uncertainty_scores_check_method_first_in_both():
 def test_rank_zero_design_gives_uniform_probabilities(method):
     p = regression.row_probabilities(np.zeros((40, 3)), np.ones(40), method=method, n_clusters=4)
     np.testing.assert_allclose(p, 1 / 40)
+
+
+# ---- issue 15: findings of fresh-seed runs ------------------------------------------------------
+
+
+@IMPLS
+@pytest.mark.parametrize("layout", ["c", "strided", "float16"])
+@pytest.mark.filterwarnings("ignore::coresample.CopyWarning")
+def test_cost_overflow_refused_alike_for_out_of_core_input(impl, layout):
+    # Seeds 777070770, 777095466: a strided X (read in blocks, not scanned up front) skipped the
+    # up-front check_cost_scale, and the only check was on the total cost after the clustering,
+    # which the core and the reference may tie-break differently (k = n with a 1e30 column: the
+    # reference found every row its own representative, Phi = 0, the core did not, Phi = inf).
+    # Every layout is now refused before the fit (all-rows fit) or after the pass that reads
+    # every row (subsample fit), with the in-memory array's message.
+    rng = np.random.default_rng(5)
+    scale = np.array([1e-2, 1.0, 2e4] if layout == "float16" else [1e-30, 1.0, 1e30])
+    Y = np.clip(rng.normal(size=(100, 3)), -3, 3) * scale
+    if layout == "strided":
+        Y = np.repeat(Y, 2, axis=0)[::2]
+    elif layout == "float16":
+        Y = Y.astype(np.float16)
+    with pytest.raises(ValueError, match=r"X's costs \(distance\^z with z=64.*would overflow"):
+        impl.select(Y, 10, n_clusters=100, z=64.0, design="sensitivity", random_state=0)
+    # A subsample fit of rows of magnitude 1, and one row far out that only the full pass reads.
+    W = rng.normal(size=(300, 2))
+    W[7] = 1e30
+    W = np.repeat(W, 2, axis=0)[::2]
+    with pytest.raises(ValueError, match=r"X's costs \(distance\^z with z=64.*would overflow"):
+        impl.select(W, 10, n_clusters=2, z=64.0, max_points_per_center=2, random_state=0)
+    # Weights: the sums of u * cost, whatever the representatives.
+    V = rng.choice([-1e38, 1e38, 0.0, 1.0], size=(257, 5))
+    u = rng.uniform(0.5, 1.0, size=257) * 1e300
+    for X_ in (V, np.asfortranarray(V)):
+        with pytest.raises(ValueError, match="sample_weight sums to 1.9e"):
+            impl.select(X_, 10, n_clusters=256, sample_weight=u, random_state=0)

@@ -152,6 +152,11 @@ def assign_all(
 
     A RowSource is read block by block; its blocks start at multiples of the core's reduction
     block, so labels, costs and the blocked total are the bits of one call on the whole array.
+    A source is not scanned up front, so its magnitude is checked here, block by block with the
+    running max |value| before each block's costs are computed: `check_cost_scale` refuses
+    exactly what it refuses for the in-memory array before the fit, whatever the clustering (the
+    total of the costs depends on the representatives, which the core and the reference may
+    break ties for differently).
     """
     n = X.shape[0]
     report("assign", 0, n)
@@ -161,9 +166,12 @@ def assign_all(
         return out
     labels = np.empty(n, dtype=np.int64)
     cost = np.empty(n, dtype=np.float64)
+    top = 0.0
+    mass = None if u is None else np.array([u.sum()])  # all check_cost_scale reads of u
     for start, block in X.blocks():
         stop = start + block.shape[0]
-        check_rows(block, X, start)
+        top = max(top, check_rows(block, X, start))
+        check_cost_scale(top, n, X.shape[1], z, mass, X.name)
         lb, cb, _ = backend.assign(block, centers, z, None if u is None else u[start:stop], nt)
         labels[start:stop] = lb
         cost[start:stop] = cb
@@ -266,8 +274,9 @@ def cluster_rows(
     if isinstance(X, RowSource) and not opts.fits_on_subsample(n):
         # A full-data fit reads every row many times: materialise the rows once (in memory for
         # in-memory input, else in a temporary file), then it is the in-memory path exactly.
-        source = X
-        X = source.materialize(lambda block, start: check_rows(block, source, start))
+        source, tops = X, [0.0]
+        X = source.materialize(lambda block, start: tops.append(check_rows(block, source, start)))
+        check_cost_scale(max(tops), n, X.shape[1], opts.z, u, source.name)  # as for an array
     km = backend.kmeans(opts.n_clusters, **opts.kmeans_params())
     fit = km.fit_centers(X, u)
     reps = backend.snap(fit.X_fit, km.cluster_centers_, fit.labels, opts.nt)

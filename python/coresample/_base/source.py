@@ -230,11 +230,13 @@ class RowSource:
         return "not C-contiguous" if not p.flags.c_contiguous else f"{p.dtype}"
 
 
-def check_rows(block: np.ndarray, source: "RowSource", start: int) -> None:
+def check_rows(block: np.ndarray, source: "RowSource", start: int) -> float:
     """check_array's value checks for rows read from a RowSource: NaN/inf (naming the global
-    row) and magnitudes whose squared distances would overflow."""
+    row) and magnitudes whose squared distances would overflow. Returns the block's max |value|
+    (callers that read every row combine these into the top check_cost_scale needs)."""
     top = check_finite(block, source.name, first_row=start)
     check_magnitude(top, block.dtype, source.n, source.d, source.name)
+    return top
 
 
 def take_rows(X: Any, rows: np.ndarray) -> np.ndarray:

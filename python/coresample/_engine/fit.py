@@ -10,7 +10,9 @@ import numpy as np
 from .._algorithm.options import SelectOptions
 from .._algorithm.select import Backend
 from .._base.source import RowSource
-from .._base.validation import CopyWarning, check_finite, check_sample_weight
+from .._base.validation import (
+    CopyWarning, check_cost_scale, check_finite, check_sample_weight,
+)
 from .combine import merge_tree
 from .engine import Engine
 from .kernels import subsample_candidates
@@ -78,8 +80,10 @@ def fit_representatives(
             CopyWarning, stacklevel=5,
         )
         X_all = engine.all_rows()
-        check_finite(X_all, "X")
+        top = check_finite(X_all, "X")
         u_all = check_sample_weight(engine.all_weights(), n) if weighted else None
+        # What select checks before an in-memory fit (the plan checks again after its pass (b)).
+        check_cost_scale(top, n, engine.d, opts.z, u_all)
         fit = km.fit_centers(X_all, u_all)
     local = backend.snap(fit.X_fit, km.cluster_centers_, fit.labels, opts.nt)
     reps = local if fit.rows is None else fit.rows[local]
