@@ -397,6 +397,8 @@ def g_sensitivities(ctx: Ctx) -> Case:
     cost = ctx.vector("cost", n, kind_pool=["uniform", "zeros_some", "ones", "huge", "tiny", "int"])
     labels = _sensitivity_labels(ctx, n, kc)
     kw = _sensitivity_kwargs(ctx, n, kc)
+    n = ctx.settle_lengths("cost", {"cost": cost, "labels": labels,
+                                    "sample_weight": kw.get("sample_weight")}) or n
     if "center_losses" not in kw and kw.get("n_clusters", None) is None and labels.size:
         ctx.maybe.add("n_clusters")
     for nm in ("labels", "center_losses"):
@@ -427,6 +429,7 @@ def _sensitivity_labels(ctx: Ctx, n: int, kc: int) -> np.ndarray:
     elif r < 0.12:
         labels = labels[:-1]
         ctx.note("labels", labels, "bad")
+        ctx.how["labels"] = "short"
     elif r < 0.16:
         labels = labels + 0.5
         ctx.note("labels", labels, "bad")
@@ -490,14 +493,25 @@ def g_estimate(ctx: Ctx) -> Case:
     tw = ctx.scalar("total_weight", [1.0, 10.0, 1e6, 3],
                     [0.0, -1.0, float("nan"), float("inf"), "x", None], [1e-300, 1e308])
     kw = _estimate_kwargs(ctx, s)
+    s = ctx.settle_lengths("weights", {"weights": weights, "losses": losses,
+                                       "sample_weight": kw.get("sample_weight"),
+                                       "control": kw.get("control")}) or s
+    if kw.get("replace", True) and "sample_weight" in ctx.bad:
+        ctx.bad.discard("sample_weight")   # documented: used only when replace=False
+        ctx.maybe.add("sample_weight")
 
     def call(impl):
         return impl.estimate(losses, weights, tw, **kw)
 
     def check(est):
         need(est.n_samples == s, "n_samples")
-        need(np.isfinite(est.total) or "losses" in ctx.maybe or "weights" in ctx.maybe
-             or "total_weight" in ctx.maybe, f"total {est.total!r}")
+        edge = "losses" in ctx.maybe or "weights" in ctx.maybe or "total_weight" in ctx.maybe
+        need(np.isfinite(est.total) or edge, f"total {est.total!r}")
+        # The variance of i.i.d. draws needs two of them: NaN for a single draw with
+        # replacement (documented by estimate), finite otherwise.
+        single = s == 1 and kw.get("replace", True)
+        need(np.isnan(est.stderr) if single else np.isfinite(est.stderr) or edge,
+             f"stderr {est.stderr!r} with {s} draw(s)")
 
     return Case(ctx.seed, "estimate", call, ctx.desc, ctx.bad, ctx.maybe, check, crosscheck="close",
                 argnames=("losses", "weights", "total_weight") + tuple(kw))

@@ -28,6 +28,11 @@ class Ctx:
         self.guards: List[Tuple[np.ndarray, int, int, np.ndarray]] = []
         self.raises = False      # an oracle of this case raises OracleError on purpose
         self.data_kind = ""      # last kind drawn by data(): crosschecks only on separated blobs
+        # per vector argument: how it was malformed ("short", "nan", ...; None: not) and its base
+        # kind ("tiny", "ones", ...), so that settle_lengths can judge lengths relative to
+        # each other (no draws: recording them changes no case)
+        self.how: Dict[str, Optional[str]] = {}
+        self.base: Dict[str, str] = {}
 
     def p(self, prob: float) -> bool:
         return bool(self.rng.random() < prob)
@@ -192,8 +197,10 @@ class Ctx:
                                         "huge", "f32", "list"])
         v = self._base_vector(base, n)
         kind = "ok" if base not in ("tiny", "huge") else "maybe"
+        self.base[name], self.how[name] = base, None
         if self.p(bad_prob):
             v, kind = self._malformed_vector(v, n, nonneg, free_len)
+            self.how[name] = self._last_how
         if isinstance(v, np.ndarray) and v.ndim == 1 and self.p(0.2):
             big = np.empty(2 * len(v), dtype=v.dtype)
             big[::2] = v
@@ -228,6 +235,7 @@ class Ctx:
         rng = self.rng
         how = self.pick(["nan", "inf", "neg", "short", "long", "2d", "allzero", "object",
                          "complex", "string", "scalar"])
+        self._last_how = how
         v = np.array(v, dtype=np.float64)
         kind = "bad"
         if how == "nan" and n:
@@ -260,6 +268,30 @@ class Ctx:
         if free_len and how in ("short", "long"):
             kind = "maybe" if v.size == 0 else "ok"
         return v, kind
+
+    def settle_lengths(self, ref: str, values: Dict[str, Any]) -> Optional[int]:
+        """Judge the lengths of related vectors against each other, not against the n they were
+        drawn for: the vector `ref` sets the length (estimate's weights, sensitivities' cost) and
+        the others must match it. A vector made "short" or "long" is invalid only if its length
+        then differs from ref's (losses and weights both one shorter make a valid call: fuzz
+        seeds 777068470, 777276410 and their kin were that). Returns ref's length if it is a
+        1-D array, else None (nothing to settle)."""
+        arr = values.get(ref)
+        if not (isinstance(arr, np.ndarray) and arr.ndim == 1):
+            return None
+        n_ref = arr.shape[0]
+        for name, v in values.items():
+            if name not in self.desc or not (isinstance(v, np.ndarray) and v.ndim == 1):
+                continue
+            fits = n_ref > 0 if name == ref else v.shape[0] == n_ref
+            if self.how.get(name) in ("short", "long"):
+                if fits:  # the length was its only flaw
+                    self.bad.discard(name)
+                    if self.base.get(name) in ("tiny", "huge"):
+                        self.maybe.add(name)
+            elif not fits:
+                self.bad.add(name)  # right for the n drawn, wrong against ref's new length
+        return n_ref
 
     # ---- scalars ------------------------------------------------------------------------------
     def scalar(self, name: str, good: list, bad: list, maybe: list = (), bad_prob=0.12,
