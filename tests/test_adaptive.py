@@ -14,7 +14,7 @@ def array_scores(idx, w):
     return LOSS
 
 
-def test_core_and_reference_agree(impl):
+def test_core_and_reference_agree():
     kw = dict(n_clusters=12, score_fn=array_scores, rounds=2, random_state=7)
     a = coresample.select_adaptive(X_BLOBS, 150, **kw)
     b = ref.select_adaptive(X_BLOBS, 150, **kw)

@@ -4,6 +4,7 @@ built here (mean pooling checked by hand) and the offline all-MiniLM-L6-v2 on 3 
 Nothing is downloaded."""
 import json
 import os
+import sys
 
 import coresample.embed as embed_mod
 import numpy as np
@@ -54,11 +55,28 @@ def test_values_batches_and_dtype(batch_size):
     np.testing.assert_array_equal(X64, _expected(TEXTS, normalize=False))
 
 
-def test_progress_callable_and_true(capsys):
+def test_progress_callable_and_true(capsys, monkeypatch):
     seen = []
-    embed_texts(TEXTS, FakeModel(), batch_size=4, progress=lambda *a: seen.append(a))
+    X = embed_texts(TEXTS, FakeModel(), batch_size=4, progress=lambda *a: seen.append(a))
     assert seen == [("embed", 4, 10), ("embed", 8, 10), ("embed", 10, 10)]
-    embed_texts(TEXTS, FakeModel(), batch_size=4, progress=True)  # tqdm bar or stderr lines
+    np.testing.assert_allclose(X, _expected(TEXTS), rtol=1e-6)
+    capsys.readouterr()
+    # progress=True without tqdm: one stderr line per report (not a terminal), same values.
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    np.testing.assert_array_equal(embed_texts(TEXTS, FakeModel(), batch_size=4, progress=True), X)
+    lines = capsys.readouterr().err.splitlines()
+    assert all(line.startswith("[coresample ") for line in lines), lines
+    texts = [line.split("] ", 1)[1] for line in lines]
+    # the first and the final report at once; 8/10 only if the reporter's interval passed
+    assert texts in (["embed 4/10", "embed 10/10"], ["embed 4/10", "embed 8/10", "embed 10/10"])
+
+
+def test_progress_true_shows_a_tqdm_bar(capsys):
+    pytest.importorskip("tqdm")  # the models extra brings it
+    X = embed_texts(TEXTS, FakeModel(), batch_size=4, progress=True)
+    np.testing.assert_allclose(X, _expected(TEXTS), rtol=1e-6)
+    err = capsys.readouterr().err
+    assert "coresample embed" in err and "/10" in err, err
 
 
 def test_zero_norm_row_stays_zero():

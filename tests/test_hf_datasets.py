@@ -1,6 +1,7 @@
 """coresample.integrations.datasets: select_dataset on a Hugging Face Dataset (issue 5, item 2).
 
-Skipped without `datasets`. Small in-memory datasets only (Dataset.from_dict), so nothing touches
+Skipped without `datasets` (a failure under CORESAMPLE_REQUIRE_OPTIONAL=1, as .ci/run sets: its
+extras include `datasets`). Small in-memory datasets only (Dataset.from_dict), so nothing touches
 the network or the cache directory.
 """
 import subprocess
@@ -116,20 +117,31 @@ def test_embed_fn_path():
 
 
 def test_select_kwargs_are_forwarded():
+    # design, z and loss_fn reach select: the sensitivity design asks the oracle for the
+    # representatives, then for the sampled rows, exactly as select on the stacked array does.
     ds = _ds()
-    seen = []
+    seen, seen_ref = [], []
 
-    def loss_fn(rows):
-        seen.append(rows)
-        return np.ones(len(rows))
+    def oracle(log):
+        def loss_fn(rows):
+            log.append(np.array(rows))
+            return 1.0 + np.asarray(rows, dtype=np.float64) % 3
+        return loss_fn
 
-    _, sel = select_dataset(ds, 10, n_clusters=3, embedding_column="embedding", random_state=0,
-                            loss_fn=loss_fn, z=1.0, return_selection=True)
-    ref = coresample.select(_emb(), 10, n_clusters=3, replace=False, random_state=0,
-                            loss_fn=lambda rows: np.ones(len(rows)), z=1.0)
-    assert len(seen) == 2  # representatives, then the sampled rows
+    kw = dict(n_clusters=3, random_state=0, design="sensitivity", z=1.0)
+    _, sel = select_dataset(ds, 10, embedding_column="embedding", loss_fn=oracle(seen),
+                            return_selection=True, **kw)
+    ref = coresample.select(_emb(), 10, replace=False, loss_fn=oracle(seen_ref), **kw)
+    assert len(seen) == len(seen_ref) == 2  # representatives, then the sampled rows
+    for a, b in zip(seen, seen_ref):
+        np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(sel.indices, ref.indices)
-    assert sel.estimate == ref.estimate
+    np.testing.assert_array_equal(sel.representatives, ref.representatives)
+    assert sel.estimate == ref.estimate and sel.stderr == ref.stderr
+    # z=1.0 took effect: the k-median clustering has other representatives than k-means'.
+    z2 = coresample.select(_emb(), 10, replace=False, n_clusters=3, random_state=0,
+                           design="sensitivity")
+    assert not np.array_equal(ref.representatives, z2.representatives)
 
 
 def _ragged():
