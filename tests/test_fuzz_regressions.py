@@ -186,3 +186,47 @@ def test_vectors_shortened_alike_are_a_valid_call(impl, tmp_path):
         case = fuzzing.build_case(seed, str(tmp_path))
         assert not case.bad, (seed, case.bad)
         assert fuzzing.run_case(seed, str(tmp_path))["status"] == "OK"
+
+
+# Seed 777093221's data (select_adaptive): 17 float32 rows in two groups, several rows closer
+# together than float32's ranking of ||c||^2 - 2 x.c can resolve.
+ADAPTIVE_ROWS = np.array([-4.948984, -4.9023104, -4.950484, 7.534499, -4.8944488, -4.992801,
+                          -4.9003725, 7.657844, 7.6246266, 7.544149, -4.8727136, -4.910061,
+                          -4.9303303, -4.940406, -4.8931947, -4.9710217, 7.567299],
+                         dtype=np.float32)[:, None]
+
+
+@IMPLS
+def test_adaptive_rounds_give_every_row_left_a_positive_probability(impl):
+    # Seeds 777093221, 777117875: with the paper's distribution (defensive=0), zero scores and
+    # k = n, p was positive only on the rows that do not coincide with their representative; which
+    # rows those are depends on the clustering's float32 near-ties, so the core refused a round's
+    # budget ("budget=2 must be <= the number of rows with positive probability (1)") that the
+    # reference accepted (13 rows). The defensive share (p >= a u / U on every row of positive
+    # weight) removed the cause: the up-front check against rows of positive sample_weight is then
+    # the only one. (With defensive=0 passed explicitly the feasibility still follows the
+    # clustering: a documented tie, docs/RELIABILITY.md.)
+    for rounds, budget, k in ((3, 8, 17), (1, 9, 16)):
+        sel = impl.select_adaptive(ADAPTIVE_ROWS, budget, n_clusters=k, rounds=rounds,
+                                   score_fn=lambda rows, w: np.zeros(17), warm_start=0.5,
+                                   random_state=np.random.default_rng(326))
+        assert len(np.unique(sel.indices)) == budget
+        for s in sel.selections:
+            left = s.sample_weight > 0
+            assert (s.probabilities[left] > 0).all() and (s.probabilities[~left] == 0).all()
+
+
+@IMPLS
+def test_adaptive_rounds_keep_the_sample_weights_they_drew_with(impl):
+    # Found by the positivity invariant above: each round's Selection held select_adaptive's own
+    # `left` array as its sample_weight, which later rounds (and the last round itself) zeroed at
+    # the sampled rows; estimate_from on a returned round then used u = 0 for its draws (its
+    # stderr 0.479 instead of the round's 0.425 in this case).
+    X2 = np.random.default_rng(0).normal(size=(300, 3))
+    loss = (X2**2).sum(axis=1)
+    sel = impl.select_adaptive(X2, 60, n_clusters=5, score_fn=lambda r, w: loss, rounds=2,
+                               random_state=0)
+    for s in sel.selections:
+        assert (s.sample_weight[s.indices] == 1.0).all()
+        est = s.estimate_from(loss[s.indices])
+        assert est.mean == s.estimate and est.stderr == s.stderr

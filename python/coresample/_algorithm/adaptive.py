@@ -191,6 +191,9 @@ def _run(
         round_of.append(np.full(sel.indices.shape[0], r, dtype=np.int64))
         last = r == rounds
         weights.append(sel.weights if last else base_u[sel.indices])
+        # A new array: the round's Selection keeps the sample weights it was drawn with (its
+        # sample_weight is `left` itself, not a copy, and estimate_from reads it).
+        left = left.copy()
         left[sel.indices] = 0.0
 
     # The estimate under the last round's scores: earlier rows exactly, the rest by its sample.
