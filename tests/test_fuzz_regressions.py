@@ -230,3 +230,79 @@ def test_adaptive_rounds_keep_the_sample_weights_they_drew_with(impl):
         assert (s.sample_weight[s.indices] == 1.0).all()
         est = s.estimate_from(loss[s.indices])
         assert est.mean == s.estimate and est.stderr == s.stderr
+
+
+# ---- differences the harness wrongly called findings: ties (tests/fuzzing/ties.py) -------------
+
+
+def test_assign_labels_are_free_within_the_dtypes_rounding():
+    # Seeds 777170337, 777182412, 777191211, 777252300: float32 rows at 0 against float64
+    # centers near 1e-38 (their squares underflow float32), and float32 rows 1e-3 apart: the
+    # core's ranking in float32 cannot tell the centers apart, the reference's float64 one can,
+    # and the costs differ by orders of magnitude (1e-76 against 8e-78) while both are 0 at the
+    # data's scale. The harness compared the costs with rtol 1e-4, the wrong measure: it now
+    # checks each side's labels against the rounding bound of its ranking dtype and each cost
+    # against the direct cost to its label.
+    from fuzzing import ties
+
+    Xs = np.r_[np.zeros(5), np.linspace(0.5, 2.0, 20)].astype(np.float32)[:, None]
+    C64 = np.array([[1.0184902679570919e-38], [-2.7950799961068783e-39]])
+    C = C64.astype(np.float32)  # what both backends compute with
+    for impl, dtype in ((coresample, np.float32), (reference, np.float64)):
+        labels, cost = impl.assign(Xs, C64)
+        assert ties.check_assignment(Xs, C, 2.0, labels, cost, dtype, impl.__name__) is None
+    labels, cost = coresample.assign(Xs, C64)
+    assert not np.array_equal(labels, reference.assign(Xs, C64)[0])  # the tie itself
+    far = np.array([[0.0], [5.0]], np.float32)  # no tie: a wrong label or cost is caught
+    labels, cost = coresample.assign(Xs, far)
+    assert ties.check_assignment(Xs, far, 2.0, 1 - labels, cost, np.float32, "x") is not None
+    assert ties.check_assignment(Xs, far, 2.0, labels, cost * 1.001, np.float32, "x") is not None
+
+
+def test_two_member_clusters_tie_their_representatives():
+    # Seeds 777072955 (lam=1e300) and 777183646: "well-separated blobs" still make clusters of
+    # two rows, whose center (their mean, or the Weiszfeld point for z = 1.5) is equidistant from
+    # both in exact arithmetic; the last bit of the center picks the representative, and the
+    # core's and the reference's centers differ there (ARCHITECTURE section 4). The harness now
+    # replays the clustering (ties.check_select) instead of requiring equal indices.
+    from fuzzing import ties
+
+    X1 = np.array([-7.821651090885595, -7.86997400474231, -4.351908084206426, -7.911165080974593,
+                   -4.277977402489133, -4.340632766378056, -7.930248984360577,
+                   -7.959098759398778])[:, None]
+    kw = dict(n_clusters=3, replace=False, z=1.5, lam=1e300, init="k-means++", random_state=1,
+              design="sensitivity")
+    a, b = coresample.select(X1, 4, **kw), reference.select(X1, 4, **kw)
+    assert sorted(a.representatives) != sorted(b.representatives)  # rows 0 and 1 tie
+    np.testing.assert_allclose(a.centers, b.centers, rtol=1e-15)
+    assert ties.check_select(X1, 4, kw, a, b) is None
+    wrong = a.representatives.copy()
+    wrong[np.argmax(a.representatives != b.representatives)] = 3  # no tie: a farther member
+    assert ties.check_snap_ties(X1, a.centers, b.centers, wrong, b.representatives) is not None
+
+
+def test_k_center_and_plusplus_ties_are_replayed(tmp_path):
+    # Seeds 913021614, 913024827, 913050951, 913054836 (k_center_greedy on rows of integer
+    # multiples of 1e-45: exact distance ties everywhere), 913008279 (values in {0, 1, +-1e150})
+    # and 913051739 (k-means++, 63 centers of 64 rows: two trials with potentials equal to
+    # rounding). The harness replays the core's picks exactly (ties.check_k_center and
+    # check_plusplus) and counts a verified tie, not a finding; a wrong pick is still caught.
+    import fuzzing
+    from coresample._algorithm.kmeans import default_local_trials
+    from fuzzing import ties
+
+    for seed in (913021614, 913008279, 913051739):
+        r = fuzzing.run_case(seed, str(tmp_path))
+        assert r["status"] == "OK" and r.get("tie"), (seed, r)
+    Y = np.random.default_rng(1).normal(size=(120, 4))
+    sel = coresample.baselines.k_center_greedy(Y, 20, random_state=3)
+    first = int(sel.indices[0])
+    assert ties.check_k_center(Y, sel.indices, None, first, sel.labels, sel.cost) is None
+    swapped = sel.indices.copy()
+    swapped[[5, 6]] = swapped[[6, 5]]
+    assert ties.check_k_center(Y, swapped, None, first, sel.labels, sel.cost) is not None
+    idx = coresample.kmeans_plusplus(Y, 15, random_state=4)
+    L = default_local_trials(15)
+    assert ties.check_plusplus(Y, None, 2.0, 4, L, idx) is None
+    idx[7] = np.setdiff1d(np.arange(120), idx)[0]
+    assert ties.check_plusplus(Y, None, 2.0, 4, L, idx) is not None

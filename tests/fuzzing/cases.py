@@ -31,6 +31,8 @@ class Case:
     raises: bool = False              # an oracle raises OracleError on purpose
     nodet: bool = False               # random_state is None or a RandomState: no repeat check
     tmpdir: str = ""                  # where the case's files live (rebuilt cases reuse it)
+    # what ties.py needs to tell a core-vs-reference tie from a bug (the call's own inputs)
+    data: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class GenSpec:

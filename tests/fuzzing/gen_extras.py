@@ -69,7 +69,8 @@ def g_k_center(ctx: Ctx) -> Case:
 
     return Case(ctx.seed, "baselines.k_center_greedy", call, ctx.desc, ctx.bad, ctx.maybe, check,
                 crosscheck="close" if isinstance(X, np.ndarray) and X.dtype == np.float64 else None,
-                argnames=("X", "budget") + tuple(kw))
+                argnames=("X", "budget") + tuple(kw),
+                data={"X": X, "initial": kw.get("initial")})
 
 
 def _k_center_initial(ctx: Ctx, n: int) -> np.ndarray:

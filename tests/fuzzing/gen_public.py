@@ -69,7 +69,19 @@ def g_select(ctx: Ctx) -> Case:
             and n <= 100:
         cross = "select"
     return Case(ctx.seed, "select", call, ctx.desc, ctx.bad, ctx.maybe, check,
-                crosscheck=cross, argnames=("X", "budget") + tuple(kw))
+                crosscheck=cross, argnames=("X", "budget") + tuple(kw),
+                data=select_data(X, budget, kw))
+
+
+def select_data(X: Any, budget: Any, kw: Dict[str, Any]) -> Dict[str, Any]:
+    """What ties.check_select needs: the call's arguments (a fresh Generator each time)."""
+    def kwargs() -> Dict[str, Any]:
+        kk = dict(kw)
+        kk["random_state"] = materialize(kk["random_state"])
+        kk.pop("progress", None)
+        return kk
+
+    return {"X": X, "budget": budget, "kwargs": kwargs}
 
 
 def _select_kwargs(ctx: Ctx, n: int, k: Any, replace: Any) -> Dict[str, Any]:
@@ -87,7 +99,9 @@ def _select_kwargs(ctx: Ctx, n: int, k: Any, replace: Any) -> Dict[str, Any]:
         kw["method"] = ctx.scalar("method", ["lightweight", "coreset"], ["magic", None, 1])
     if ctx.p(0.3):
         kw["estimator"] = ctx.scalar("estimator", ["plain", "difference"], ["magic", None])
-        if kw["estimator"] == "difference" and "loss_fn" not in kw:
+        if kw["estimator"] == "difference":
+            # needs a loss_fn, and the representatives' losses, which select's default design
+            # (stratified) does not query: refused either way here (gen_designs varies design)
             ctx.bad.add("estimator")
     if ctx.p(0.3):
         kw["init"] = ctx.scalar("init", ["auto", "k-means++", "k-means||"], ["random", None, 3])
@@ -301,7 +315,21 @@ def g_kmeans_plusplus(ctx: Ctx) -> Case:
     blobs64 = isinstance(X, np.ndarray) and X.dtype == np.float64 and ctx.data_kind == "blobs"
     return Case(ctx.seed, "kmeans_plusplus", call, ctx.desc, ctx.bad, ctx.maybe, check,
                 crosscheck="close" if blobs64 else None,
-                argnames=("X", "n_clusters") + tuple(kw))
+                argnames=("X", "n_clusters") + tuple(kw),
+                data=_plusplus_data(X, k, kw) if blobs64 else {})
+
+
+def _plusplus_data(X: Any, k: Any, kw: Dict[str, Any]) -> Dict[str, Any]:
+    """What ties.check_plusplus needs to replay the seeding (empty if the arguments are bad)."""
+    from coresample._algorithm.kmeans import default_local_trials
+    from coresample._base.random import seed_from_random_state
+
+    try:
+        return {"X": X, "sample_weight": kw.get("sample_weight"), "z": float(kw.get("z", 2.0)),
+                "seed": seed_from_random_state(materialize(kw["random_state"])),
+                "n_trials": kw.get("n_local_trials") or default_local_trials(int(k))}
+    except Exception:  # noqa: BLE001 - refused arguments: the call raises, no crosscheck
+        return {}
 
 
 # ---- assign and snap_to_rows --------------------------------------------------------------------
@@ -331,7 +359,8 @@ def g_assign(ctx: Ctx) -> Case:
              f"cost not finite ({int((~np.isfinite(cost)).sum())} entries)")
 
     return Case(ctx.seed, "assign", call, ctx.desc, ctx.bad, ctx.maybe, check,
-                crosscheck="cost", argnames=("X", "centers", "z") + tuple(kw))
+                crosscheck="cost", argnames=("X", "centers", "z") + tuple(kw),
+                data={"X": X, "C": C, "z": zz})
 
 
 def g_snap(ctx: Ctx) -> Case:

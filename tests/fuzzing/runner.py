@@ -191,6 +191,8 @@ class Tally:
             self.counts[r["entry"]]["(refused valid-looking input)"] += 1
             if len(self.refused_valid) < 200:
                 self.refused_valid.append(r)
+        if r.get("tie") and r["status"] == "OK":
+            self.counts[r["entry"]]["(tie)"] += 1  # core != reference, verified a tie (ties.py)
         if r["status"] == "FINDING":
             self.findings.append(r)
 
@@ -241,15 +243,19 @@ def print_summary(summary: Dict[str, Any]) -> None:
     counts = summary["counts"]
     print(f"\n{summary['n_run']} cases")
     print(f"{'entry point':34s} {'cases':>6s} {'OK':>6s} {'EXPECTED':>9s} {'FINDING':>8s} "
-          f"{'refused-valid':>13s}")
+          f"{'refused-valid':>13s} {'ties':>5s}")
     tot = collections.Counter()
     for entry in sorted(counts):
         c = counts[entry]
         n = c["OK"] + c["EXPECTED_ERROR"] + c["FINDING"]
-        tot.update({"n": n, "OK": c["OK"], "E": c["EXPECTED_ERROR"], "F": c["FINDING"]})
+        tot.update({"n": n, "OK": c["OK"], "E": c["EXPECTED_ERROR"], "F": c["FINDING"],
+                    "T": c["(tie)"]})
         print(f"{entry:34s} {n:6d} {c['OK']:6d} {c['EXPECTED_ERROR']:9d} {c['FINDING']:8d} "
-              f"{c['(refused valid-looking input)']:13d}")
-    print(f"{'total':34s} {tot['n']:6d} {tot['OK']:6d} {tot['E']:9d} {tot['F']:8d}")
+              f"{c['(refused valid-looking input)']:13d} {c['(tie)']:5d}")
+    print(f"{'total':34s} {tot['n']:6d} {tot['OK']:6d} {tot['E']:9d} {tot['F']:8d} "
+          f"{'':13s} {tot['T']:5d}")
+    print("ties: OK results that differ from coresample.reference where ties.py verified a "
+          "rounding-level tie (docs/ARCHITECTURE.md sections 4-5)")
     _print_findings(summary["findings"])
 
 
