@@ -306,3 +306,58 @@ def test_k_center_and_plusplus_ties_are_replayed(tmp_path):
     assert ties.check_plusplus(Y, None, 2.0, 4, L, idx) is None
     idx[7] = np.setdiff1d(np.arange(120), idx)[0]
     assert ties.check_plusplus(Y, None, 2.0, 4, L, idx) is not None
+
+
+# ---- findings of the designs' entry (tests/fuzzing/gen_designs.py) ------------------------------
+
+
+@IMPLS
+def test_neyman_spread_that_overflows_is_refused(impl):
+    # A proxy near 1e300 (or costs near 1e200) squared to inf in the Neyman half of the
+    # allocation: the shares were NaN and the allocation arbitrary, without an error (fuzz,
+    # designs entry; evaluate's saved Plan had NaN shares). Refused now, naming what to scale, in
+    # select, evaluate and the engines' plan alike.
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(257, 3))
+    proxy = rng.uniform(0.5, 1.0, size=257) * 1e300
+    ones = lambda rows: np.ones(len(rows))  # noqa: E731
+    with pytest.raises(ValueError, match=r"spread of proxy= .*scale proxy down"):
+        impl.evaluate(Y, ones, n_clusters=1, strata=np.arange(257) % 3, proxy=proxy,
+                      random_state=1, max_queries=20)
+    with pytest.raises(ValueError, match=r"spread of proxy= .*scale proxy down"):
+        impl.select(Y, 20, n_clusters=3, proxy=proxy, loss_fn=ones, random_state=0)
+    with pytest.raises(ValueError, match=r"spread of the rows' costs .*scale X down"):
+        impl.select(Y * 1e100, 20, n_clusters=3, allocation="neyman", random_state=0)
+    sel = impl.select(Y, 20, n_clusters=3, proxy=proxy * 1e-290, loss_fn=ones, random_state=0)
+    assert np.isfinite(sel.estimate)
+
+
+def test_neyman_spread_that_overflows_is_refused_by_the_engines():
+    from coresample._algorithm.options import SelectOptions
+    from coresample._engine.engine import LocalEngine
+    from coresample._engine.plan import run_select
+    from coresample._engine.result import EngineSelection
+    from coresample.core.select import BACKEND
+
+    Y = np.random.default_rng(0).normal(size=(3000, 3)) * 1e100
+    opts = SelectOptions.resolve(3000, 3, budget=20, n_clusters=3, z=2.0, lam=1.0, loss_fn=None,
+                                 replace="auto", method="lightweight", defensive=0.2,
+                                 design="stratified", allocation="neyman", estimator="auto",
+                                 init="auto", max_iter=20, tol=1e-4, max_points_per_center=8,
+                                 random_state=0, n_threads=None)
+    engine = LocalEngine(Y, None, [1024, 1024, 952])
+    with pytest.raises(ValueError, match=r"spread of the rows' costs .*scale X down"):
+        run_select(engine, BACKEND, opts, EngineSelection, None, None)
+
+
+@IMPLS
+def test_evaluate_names_loss_fn_when_its_estimate_overflows(impl):
+    # evaluate passed the stratified estimator's internal message on ("weights: the estimate
+    # or its variance overflows double"): the user passed no weights. Named like select's.
+    Y = np.random.default_rng(0).normal(size=(200, 2))
+    with pytest.raises(ValueError, match="losses from loss_fn up to 1e.300.*scale loss_fn"):
+        impl.evaluate(Y, lambda rows: np.full(len(rows), 1e300), n_clusters=3, max_queries=30,
+                      random_state=0)
+    with pytest.raises(ValueError, match="or sample_weight down"):
+        impl.evaluate(Y, lambda rows: np.ones(len(rows)), n_clusters=3, max_queries=30,
+                      sample_weight=np.full(200, 1e200), random_state=0)

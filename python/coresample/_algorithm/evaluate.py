@@ -349,12 +349,20 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
 def _estimate(rows, y, h, st, u, proxy, q_total, total_weight, confidence, kind, rho2):
     """The stratified estimate of the queries so far and its interval's half-width."""
     taken = np.bincount(h, minlength=st.n_strata)
-    est = stratified_estimate(
-        y, h, st.sizes, taken, total_weight, replace=False,
-        sample_weight=None if u is None else u[rows],
-        control=None if proxy is None else proxy[rows], control_total=q_total or 0.0,
-        confidence=confidence,
-    )
+    try:
+        est = stratified_estimate(
+            y, h, st.sizes, taken, total_weight, replace=False,
+            sample_weight=None if u is None else u[rows],
+            control=None if proxy is None else proxy[rows], control_total=q_total or 0.0,
+            confidence=confidence,
+        )
+    except ValueError as exc:  # overflow: name the arguments behind the internal ones
+        raise ValueError(
+            f"the loss estimate overflows double (losses from loss_fn up to "
+            f"{float(np.max(np.abs(y))):.3g}); scale loss_fn's losses"
+            + (" or sample_weight" if u is not None else "")
+            + (" or proxy" if proxy is not None else "") + " down"
+        ) from exc
     return est, half_width(est.stderr, rows.shape[0], confidence, kind, rho2)
 
 

@@ -145,7 +145,9 @@ def form_strata(
     spread = spread_source(allocation, proxy is not None)
     if spread is not None:
         g = proxy if spread == "proxy" else cost
-        shares = _neyman_shares(codes, weights, g if u is None else u * g, sizes.shape[0])
+        with np.errstate(over="ignore", invalid="ignore"):  # refused by neyman_shares
+            shares = _neyman_shares(codes, weights, g if u is None else u * g, sizes.shape[0],
+                                    spread)
     return Strata(codes=codes, sizes=sizes, weights=weights, shares=shares)
 
 
@@ -202,18 +204,30 @@ def check_allocation(allocation: str) -> None:
         raise ValueError(f"allocation must be one of {ALLOCATIONS}, got {allocation!r}")
 
 
-def _neyman_shares(codes: Arr, weights: Arr, q: Arr, H: int) -> Arr:
+def _neyman_shares(codes: Arr, weights: Arr, q: Arr, H: int, source: str = "proxy") -> Arr:
     """Half proportional, half Neyman by the spread of q in each stratum (normalised shares).
     The sums run in row order (np.bincount), as the engines' chained per-partition sums do."""
     n = np.bincount(codes, minlength=H).astype(np.float64)
     mean = np.bincount(codes, q, minlength=H) / n
-    return neyman_shares(n, np.bincount(codes, (q - mean[codes]) ** 2, minlength=H), weights)
+    return neyman_shares(n, np.bincount(codes, (q - mean[codes]) ** 2, minlength=H), weights,
+                         source)
 
 
-def neyman_shares(n: Arr, squared_deviations: Arr, weights: Arr) -> Arr:
+def neyman_shares(n: Arr, squared_deviations: Arr, weights: Arr, source: str = "proxy") -> Arr:
     """The shares from the per-stratum row counts, sums of squared deviations of q and weights:
     half proportional (weights), half Neyman, N_h S_h(q) (the optimum for the total of u l
-    when q = u g tracks it; Cochran 5.5)."""
+    when q = u g tracks it; Cochran 5.5).
+
+    Spreads that overflow double (a proxy or costs near 1e154 and above: their squares are
+    inf) are refused, naming what to scale: NaN shares would make the allocation arbitrary.
+    `source` is spread_source's answer ("proxy" or "cost")."""
+    if not np.isfinite(squared_deviations[n > 0]).all():
+        what = ("proxy= (times sample_weight)" if source == "proxy"
+                else "the rows' costs to their representatives (X's scale, z, sample_weight)")
+        raise ValueError(
+            f"allocation='neyman': the spread of {what} overflows double in a stratum; scale "
+            f"{'proxy' if source == 'proxy' else 'X'} down, or pass allocation='proportional'"
+        )
     spread = np.sqrt(squared_deviations / n)
     prop = weights / weights.sum()
     ney = np.where(weights > 0, n * spread, 0.0)

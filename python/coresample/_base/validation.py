@@ -200,7 +200,8 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> Optional[np.ndarr
     if sample_weight is None:
         return None
     u = check_vector(sample_weight, "sample_weight", n_samples, nonnegative=True)
-    total = u.sum()
+    with np.errstate(over="ignore"):  # an infinite sum is refused below, without a warning
+        total = u.sum()
     if not total > 0:
         raise ValueError("sample_weight must have a positive sum (all weights are zero)")
     if not np.isfinite(total):

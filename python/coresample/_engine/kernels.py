@@ -305,8 +305,9 @@ def add_by_stratum(prior: Arr, state: Dict[str, Any], spec: Dict[str, Any], what
         values = state["u"]
     else:  # the spread's values: u g for the proxy, u cost for the costs
         g = state[spec["spread"]]
-        q = g if state["u"] is None else state["u"] * g
-        values = q if what == "q" else (q - spec["mean"][codes]) ** 2
+        with np.errstate(over="ignore", invalid="ignore"):  # refused by neyman_shares
+            q = g if state["u"] is None else state["u"] * g
+            values = q if what == "q" else (q - spec["mean"][codes]) ** 2
     out = np.array(prior, dtype=np.float64, copy=True)
     np.add.at(out, codes, values)
     return out

@@ -236,7 +236,7 @@ def _stratified(
         spec_q = dict(codes_spec, spread=spread)
         mean = _chained(engine, states, spec_q, "q", H) / n_h
         dev = _chained(engine, states, dict(spec_q, mean=mean), "dev", H)
-        shares = neyman_shares(n_h, dev, weights)
+        shares = neyman_shares(n_h, dev, weights, spread)
     strata = Strata(codes=np.empty(0, np.int64), sizes=sizes, weights=weights, shares=shares)
     allocation = allocate(strata.shares, strata.max_rows(opts.replace), budget)
     per_row = allocation / (sizes.astype(np.float64) * budget)
