@@ -361,3 +361,29 @@ def test_evaluate_names_loss_fn_when_its_estimate_overflows(impl):
     with pytest.raises(ValueError, match="or sample_weight down"):
         impl.evaluate(Y, lambda rows: np.ones(len(rows)), n_clusters=3, max_queries=30,
                       sample_weight=np.full(200, 1e200), random_state=0)
+
+
+@pytest.mark.filterwarnings("ignore::coresample.CopyWarning")
+def test_engines_resolve_replace_auto_against_the_rows_of_positive_weight():
+    # The engines' runner (coresample.dask / coresample.ray, plan.runner) resolved
+    # replace="auto" without the sample weights, so it counted all n rows: with 20 of 40 rows
+    # of weight 0 and budget 30 it drew distinct rows and refused ("budget=30 exceeds the rows
+    # the strata hold (20)") where select draws with replacement. Found by the designs entry of
+    # the fuzz harness, which now runs the engine plan beside select on every case.
+    import inspect
+
+    from coresample._engine.engine import LocalEngine
+    from coresample._engine.plan import runner
+    from coresample._engine.result import EngineSelection
+
+    Y = np.random.default_rng(0).normal(size=(40, 3))
+    u = np.r_[np.ones(20), np.zeros(20)]
+    run = runner(lambda X_, u_: LocalEngine(X_, u_, [40]), EngineSelection)
+    bound = inspect.signature(coresample.select).bind(Y, 30, n_clusters=3, sample_weight=u,
+                                                      random_state=0)
+    bound.apply_defaults()
+    got = run(**bound.arguments)
+    want = coresample.select(Y, 30, n_clusters=3, sample_weight=u, random_state=0)
+    assert got.replace and want.replace
+    np.testing.assert_array_equal(got.indices, want.indices)
+    assert got.weights.tobytes() == want.weights.tobytes()

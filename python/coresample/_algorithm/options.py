@@ -114,9 +114,12 @@ class SelectOptions:
         if isinstance(replace, str):
             if replace != "auto":
                 raise ValueError(f"replace must be True, False or 'auto', got {replace!r}")
-            # The stratified design gains by distinct rows (while the budget fits in the rows).
+            # The stratified design gains by distinct rows (while the budget fits in the rows of
+            # positive weight; an engine counts those over its partitions: positive_rows).
             u = data.get("sample_weight")
-            rows = n if not isinstance(u, np.ndarray) else int(np.count_nonzero(u))
+            rows = data.get("positive_rows")
+            if rows is None:
+                rows = n if not isinstance(u, np.ndarray) else int(np.count_nonzero(u))
             fits = isinstance(budget, (int, np.integer)) and not isinstance(budget, bool) and \
                 budget <= rows
             replace = design == "sensitivity" or not fits

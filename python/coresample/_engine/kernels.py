@@ -286,6 +286,11 @@ def proxy_at(state: Dict[str, Any], local: Arr) -> Arr:
     return state["proxy"][local]
 
 
+def positive_count(u: Arr) -> int:
+    """Rows of positive sample weight in a partition's weights."""
+    return int(np.count_nonzero(np.asarray(u) > 0))
+
+
 def proxy_terms(state: Dict[str, Any]) -> Arr:
     """q = u g (g without sample weights): the proxy's contribution to the totals."""
     u = state["u"]

@@ -55,7 +55,14 @@ def runner(
 
     def run(*, X: Any, sample_weight: Any, progress: Any, **arguments: Any) -> Selection:
         engine = engine_type(X, sample_weight)
-        opts = SelectOptions.resolve(engine.n, engine.d, **arguments)
+        positive = None
+        if isinstance(arguments.get("replace"), str) and engine.u_parts[0] is not None:
+            # replace="auto" counts the rows of positive weight, as select does (without the
+            # count it took all n rows: distinct rows, then "budget exceeds the rows the strata
+            # hold" where select drew with replacement)
+            positive = int(sum(engine.fetch([engine.submit(K.positive_count, up)
+                                             for up in engine.u_parts])))
+        opts = SelectOptions.resolve(engine.n, engine.d, positive_rows=positive, **arguments)
         extras = {name: None if arguments[name] is None
                   else engine.vector_parts(arguments[name], name) for name in ("strata", "proxy")}
         return run_select(engine, BACKEND, opts, cls, progress, extras)
