@@ -33,6 +33,9 @@ class Case:
     tmpdir: str = ""                  # where the case's files live (rebuilt cases reuse it)
     # what ties.py needs to tell a core-vs-reference tie from a bug (the call's own inputs)
     data: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    # refusals (message substrings) that depend on a clustering the core and the reference may
+    # tie-break differently: the reference need not refuse them too
+    refusal_ties: Tuple[str, ...] = ()
 
 
 class GenSpec:

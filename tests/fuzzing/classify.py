@@ -145,6 +145,9 @@ def _check_reference_refuses(case: Case, exc: BaseException, out: Dict[str, Any]
         return
     import coresample.reference
 
+    if any(t in str(exc) for t in case.refusal_ties):
+        out["tie"] = f"refusal that depends on the clustering: {exc_str(exc)[:120]}"
+        return
     rstatus, rres = run_call(_rebuilt(case), coresample.reference)
     if rstatus == "ok":
         problems.append(f"reference accepted what the core refused ({exc_str(exc)})")
@@ -203,7 +206,7 @@ def _check_against_reference(case: Case, res: Any, problems: List[str],
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            why = _not_a_tie(case, res, rres)
+            why = _not_a_tie(case, res, rres, diff)
     except Exception as e:  # noqa: BLE001 - a broken tie check must not hide the difference
         why = f"tie check crashed: {exc_str(e)}"
     if why is None:
@@ -212,7 +215,7 @@ def _check_against_reference(case: Case, res: Any, problems: List[str],
         problems.append(f"core vs reference: {diff} ({why})")
 
 
-def _not_a_tie(case: Case, res: Any, rres: Any) -> Optional[str]:
+def _not_a_tie(case: Case, res: Any, rres: Any, diff: str = "") -> Optional[str]:
     """None if the difference is a verified tie (ties.py), else why it is not."""
     data = case.data
     if case.entry == "assign":
@@ -228,6 +231,18 @@ def _not_a_tie(case: Case, res: Any, rres: Any) -> Optional[str]:
     if case.entry.startswith("select") and "X" in data:
         return ties.check_select(np.asarray(data["X"]), data["budget"], data["kwargs"](),
                                  res, rres)
+    if case.entry == "evaluate" and "X" in data and "strata differ" in diff:
+        # the strata are the clusters: the clustering's difference must be a tie, seen through
+        # a select call with the same clustering arguments
+        import coresample
+        import coresample.reference
+
+        X = np.asarray(data["X"])
+        a = coresample.select(X, 1, **data["kwargs"]())
+        b = coresample.reference.select(X, 1, **data["kwargs"]())
+        if np.array_equal(a.labels, b.labels):
+            return "evaluate's strata differ where select's clusterings agree"
+        return ties.check_select(X, 1, data["kwargs"](), a, b)
     return "no tie check for this entry point"
 
 
@@ -246,6 +261,12 @@ def _reference_difference(case: Case, res: Any, rres: Any):
     if case.crosscheck == "select":
         return None if np.array_equal(res.indices, rres.indices) else \
             "select indices differ from the reference"
+    if case.crosscheck == "evaluate":
+        if not np.array_equal(res.plan.strata.codes, rres.plan.strata.codes):
+            return "evaluate's strata differ from the reference's"
+        if not np.array_equal(res.indices, rres.indices) or res.stopped != rres.stopped:
+            return "evaluate queried other rows than the reference on the same strata"
+        return leaves_equal([res.estimate, res.stderr], [rres.estimate, rres.stderr], rtol=1e-9)
     if case.crosscheck == "cost":
         # Each side's labels within the rounding bound of its dtype's ranking, each cost the
         # direct cost to its label (ties.py); rtol on the costs themselves was the wrong measure

@@ -33,6 +33,10 @@ class Ctx:
         # each other (no draws: recording them changes no case)
         self.how: Dict[str, Optional[str]] = {}
         self.base: Dict[str, str] = {}
+        # multiplies every probability of a malformed argument (1: as drawn); a generator with
+        # many arguments lowers it so that a good share of its cases gets past validation. The
+        # draws are the same either way, only the thresholds change.
+        self.bad_scale = 1.0
 
     def p(self, prob: float) -> bool:
         return bool(self.rng.random() < prob)
@@ -140,7 +144,7 @@ class Ctx:
                 kind = "bad"  # overflowed to inf in float16
         elif not np.isfinite(X).all():
             kind = "bad"
-        if self.p(bad_prob):
+        if self.p(bad_prob * self.bad_scale):
             X, kind = self._malformed_matrix(X)
         if isinstance(X, np.ndarray):
             X = self.layout(X, name)
@@ -198,7 +202,7 @@ class Ctx:
         v = self._base_vector(base, n)
         kind = "ok" if base not in ("tiny", "huge") else "maybe"
         self.base[name], self.how[name] = base, None
-        if self.p(bad_prob):
+        if self.p(bad_prob * self.bad_scale):
             v, kind = self._malformed_vector(v, n, nonneg, free_len)
             self.how[name] = self._last_how
         if isinstance(v, np.ndarray) and v.ndim == 1 and self.p(0.2):
@@ -297,6 +301,7 @@ class Ctx:
     def scalar(self, name: str, good: list, bad: list, maybe: list = (), bad_prob=0.12,
                maybe_prob=0.08):
         r = self.rng.random()
+        bad_prob *= self.bad_scale
         if bad and r < bad_prob:
             return self.note(name, self.pick(bad), "bad")
         if maybe and r < bad_prob + maybe_prob:
@@ -347,6 +352,8 @@ LOSS_KINDS = ["sq", "sq", "zeros", "const", "ints", "col", "list", "wrong_len", 
 def make_loss_fn(ctx: Ctx, n: int, name: str = "loss_fn"):
     """A loss oracle: right, broken one way (wrong length, negative, NaN, ...) or raising."""
     kind = ctx.pick(LOSS_KINDS)
+    if ctx.bad_scale < 1 and _loss_verdict(kind) != "ok" and not ctx.p(ctx.bad_scale):
+        kind = ctx.pick([k for k in LOSS_KINDS if _loss_verdict(k) == "ok"])  # fewer broken
     table = ctx.rng.uniform(0, 3, size=max(n, 1))
     f = _loss_fn(kind, table)
     if kind == "not_callable":

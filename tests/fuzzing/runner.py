@@ -191,7 +191,7 @@ class Tally:
             self.counts[r["entry"]]["(refused valid-looking input)"] += 1
             if len(self.refused_valid) < 200:
                 self.refused_valid.append(r)
-        if r.get("tie") and r["status"] == "OK":
+        if r.get("tie") and r["status"] != "FINDING":
             self.counts[r["entry"]]["(tie)"] += 1  # core != reference, verified a tie (ties.py)
         if r["status"] == "FINDING":
             self.findings.append(r)
