@@ -61,7 +61,8 @@ def hansen_hurwitz_variance(terms: list) -> float:
         return math.nan
     z = [s * t for t in terms]
     zbar = math.fsum(z) / s
-    return math.fsum((zi - zbar) ** 2 for zi in z) / (s * (s - 1))
+    # x * x, not x ** 2: Python's ** raises OverflowError where * gives inf (refused below)
+    return math.fsum((zi - zbar) * (zi - zbar) for zi in z) / (s * (s - 1))
 
 
 def poisson_variance(terms: list, inclusion: list) -> float:
@@ -113,7 +114,7 @@ def estimate(
         ybar = math.fsum(wi * yi for wi, yi in zip(w_, y)) / wsum
         total = G + U * ybar
         terms = [wi * (yi - ybar) for wi, yi in zip(w_, y)]
-        factor = (U / wsum) ** 2
+        factor = (U / wsum) * (U / wsum)
     else:
         terms = [wi * yi for wi, yi in zip(w_, y)]
         total = G + math.fsum(terms)
