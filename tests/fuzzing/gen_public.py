@@ -534,7 +534,8 @@ def g_estimate(ctx: Ctx) -> Case:
 
     def check(est):
         need(est.n_samples == s, "n_samples")
-        edge = "losses" in ctx.maybe or "weights" in ctx.maybe or "total_weight" in ctx.maybe
+        edge = bool({"losses", "weights", "total_weight", "control", "sample_weight"}
+                    & ctx.maybe)  # values near 1e300: inf or 0 * inf on the way
         need(np.isfinite(est.total) or edge, f"total {est.total!r}")
         # The variance of i.i.d. draws needs two of them: NaN for a single draw with
         # replacement (documented by estimate), finite otherwise.
@@ -549,7 +550,7 @@ def g_estimate(ctx: Ctx) -> Case:
 def _estimate_kwargs(ctx: Ctx, s: int) -> Dict[str, Any]:
     kw: Dict[str, Any] = {}
     if ctx.p(0.4):
-        kw["replace"] = ctx.pick([True, False])
+        kw["replace"] = ctx.note("replace", ctx.pick([True, False]))
     if ctx.p(0.3):
         kw["sample_weight"] = ctx.vector("sample_weight", s)
         if kw.get("replace", True) and "sample_weight" in ctx.bad:
@@ -562,7 +563,7 @@ def _estimate_kwargs(ctx: Ctx, s: int) -> Dict[str, Any]:
         kw["confidence"] = ctx.scalar("confidence", [0.5, 0.95, 0.999],
                                       [0.0, 1.5, -0.1, float("nan")], [1.0])
     if ctx.p(0.3):
-        kw["self_normalized"] = ctx.pick([True, False])
+        kw["self_normalized"] = ctx.note("self_normalized", ctx.pick([True, False]))
     return kw
 
 
