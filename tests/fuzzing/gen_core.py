@@ -34,9 +34,12 @@ def g_core(ctx: Ctx) -> Case:
     from coresample import _core  # noqa: F401 - imported in the worker only
 
     fname = ctx.pick(CORE_FUNCTIONS)
+    if fname == "sensitivities":  # one slot of the table for the three sensitivity entries
+        fname = ctx.pick(["sensitivities", "sensitivities", "sensitivity_masses",
+                          "sensitivity_probabilities"])
     args, post = _core_args(ctx, fname)
     ctx.desc["_core"] = fname
-    for nm in ("lam", "tol", "method", "z"):
+    for nm in ("lam", "tol", "method", "z", "defensive", "S", "U", "a", "phi"):
         if nm in ctx.bad:  # range checks live in the Python layer; the core must only not crash
             ctx.bad.discard(nm)
             ctx.maybe.add(nm)
@@ -59,8 +62,10 @@ def g_core(ctx: Ctx) -> Case:
 def _core_args(ctx: Ctx, fname: str) -> Tuple[List[Any], Post]:
     if fname in CLUSTERING:
         return _clustering_args(ctx, fname)
-    if fname == "sensitivities":
-        return _sensitivities_args(ctx), _no_post
+    if fname in ("sensitivities", "sensitivity_masses"):
+        return _sensitivities_args(ctx, fname), _no_post
+    if fname == "sensitivity_probabilities":
+        return _probabilities_args(ctx), _no_post
     if fname in SAMPLERS:
         return _sampler_args(ctx, fname)
     if fname == "random_uint64":
@@ -291,7 +296,28 @@ def _assign_or_lloyd_args(ctx: Ctx, fname: str, X, C, n: int, kc: int) -> Tuple[
     return args, post
 
 
-def _sensitivities_args(ctx: Ctx) -> List[Any]:
+def _defensive(ctx: Ctx, name: str = "defensive"):
+    return ctx.scalar(name, [0.0, 0.2, 1.0], [float("nan"), -1.0, 2.0], bad_prob=0.06)
+
+
+def _probabilities_args(ctx: Ctx) -> List[Any]:
+    """sensitivity_probabilities(masses, sample_weight, S, U, defensive, out, n_threads)."""
+    rng = ctx.rng
+    n = int(ctx.pick([0, 1, 3, 20]))
+    m = rng.uniform(0, 1, n) * (rng.random(n) < 0.8)
+    masses = core_array(ctx, "masses", n, np.float64, values=m)
+    sw = None if ctx.p(0.6) else core_array(ctx, "sample_weight", n, np.float64,
+                                             values=rng.uniform(0, 1, n))
+    S = ctx.scalar("S", [float(m.sum()), 1.0, 0.0], [float("nan"), -1.0], [float("inf"), 1e-320])
+    U = ctx.scalar("U", [float(n), 1.0], [0.0, float("nan"), -1.0], [float("inf")])
+    out = core_array(ctx, "out", n, np.float64, output=True)
+    return [masses, sw, S, U, _defensive(ctx), out, core_nt(ctx)]
+
+
+def _sensitivities_args(ctx: Ctx, fname: str = "sensitivities") -> List[Any]:
+    """sensitivities(cost, labels, center_losses, n_clusters, lam, sample_weight, method,
+    defensive, out, n_threads); sensitivity_masses(..., method, a, cluster_size, phi, out,
+    n_threads)."""
     rng = ctx.rng
     n = int(ctx.pick([0, 1, 3, 20]))
     kc = int(ctx.pick([1, 2, 4]))
@@ -303,10 +329,16 @@ def _sensitivities_args(ctx: Ctx) -> List[Any]:
     sw = None if ctx.p(0.7) else core_array(ctx, "sample_weight", n, np.float64,
                                              values=rng.uniform(0, 1, n))
     out = core_array(ctx, "out", n, np.float64, output=True)
-    return [cost, labels, cl, core_int(ctx, "n_clusters", [kc, kc + 1], [], [0]),
+    head = [cost, labels, cl, core_int(ctx, "n_clusters", [kc, kc + 1], [], [0]),
             ctx.scalar("lam", [1.0, 0.0], [float("nan"), -1.0, float("inf")], bad_prob=0.06),
-            sw, ctx.scalar("method", ["lightweight", "coreset"], ["magic"], bad_prob=0.05),
-            out, core_nt(ctx)]
+            sw, ctx.scalar("method", ["lightweight", "coreset"], ["magic"], bad_prob=0.05)]
+    if fname == "sensitivities":
+        return head + [_defensive(ctx), out, core_nt(ctx)]
+    size = None if ctx.p(0.3) else core_array(ctx, "cluster_size", kc, np.float64,
+                                               values=rng.integers(0, 5, kc).astype(np.float64))
+    a = ctx.scalar("a", [0.0, 0.5], [float("nan")], [float("inf"), -1.0])
+    phi = ctx.scalar("phi", [1.0, 0.0, 1e300], [float("nan")], [float("inf"), -1.0])
+    return head + [a, size, phi, out, core_nt(ctx)]
 
 
 def _sampler_args(ctx: Ctx, fname: str) -> Tuple[List[Any], Post]:
