@@ -283,7 +283,11 @@ def _assign_or_lloyd_args(ctx: Ctx, fname: str, X, C, n: int, kc: int) -> Tuple[
         if ctx.p(0.2):
             args.append(_simd_arg(ctx))
     else:
-        args = [X, sw, C.copy(), zz, core_int(ctx, "max_iter", [0, 1, 10], [], [10**7]),
+        # A huge max_iter must stop when the centers settle, but with tol = 0 and z != 2 they
+        # may cycle in the last bit and run every iteration (10^7 at 257 rows: 112 s, seed
+        # 27182834867, a harness timeout, no hang): at most 2 * 10^7 row-iterations.
+        big = max(10, 2 * 10**7 // max(n, 1)) if isinstance(n, int) else 10**5
+        args = [X, sw, C.copy(), zz, core_int(ctx, "max_iter", [0, 1, 10], [], [big]),
                 ctx.scalar("tol", [0.0, 1e-4], [float("nan"), -1.0], bad_prob=0.05),
                 labels, cost, core_nt(ctx)]
 

@@ -152,7 +152,7 @@ def check_stratified(sel, n: int, budget: int, u: Optional[np.ndarray], groups: 
     if groups is not None:
         g = np.asarray(groups).astype(str)
         G = len(np.unique(g))
-        for s in range(H):
+        for s in np.flatnonzero(U > 0):  # the rows of weight 0 share one stratum, any group
             need(len(np.unique(g[h == s])) <= 1, f"stratum {s} mixes strata= groups")
     most = G * max(1, budget // 5 // G) + 1   # + the stratum of zero-weight rows
     need(H <= most, f"{H} strata for budget={budget} and {G} group(s) (at most {most})")
