@@ -11,12 +11,14 @@ Modules:
   generators   the entry-point table and build_case (seed -> Case), using
   gen_public     select, KMeans, sampling, estimation, Shards, ...
   gen_extras     baselines.* and regression.*
+  gen_designs    select's designs, evaluate, Plan, the engine plan on LocalEngine
   gen_core       the compiled _core functions, output buffers between canaries
   invariants   checks on results; comparing two results leaf by leaf
+  ties         telling a core-vs-reference tie from a bug (replaying the core's choices)
   classify     running one case: OK / EXPECTED_ERROR / FINDING
   runner       worker processes, timeouts, the summary, the command line (python3 -m fuzzing)
 
-tests/test_fuzz.py runs fixed seed ranges through `supervise`; docs/RELIABILITY.md ("Fuzzing")
+tests/test_fuzz.py runs each day's fresh seeds and the regression seeds through `supervise`; docs/RELIABILITY.md ("Fuzzing")
 describes what is generated and checked, and the long runs.
 """
 from .cases import Case
