@@ -47,7 +47,6 @@ def g_select(ctx: Ctx) -> Case:
     budget = ctx.budget(n, bool(replace))
     k = ctx.n_clusters(n)
     kw = _select_kwargs(ctx, n, k, replace)
-    replace_eff = bool(replace)
 
     def call(impl):
         kk = dict(kw)
@@ -58,7 +57,7 @@ def g_select(ctx: Ctx) -> Case:
         # losses/weights near 1e300: an overflowing estimate/stderr is fair
         skip = "loss_fn" in ctx.maybe or "sample_weight" in ctx.maybe
         check_selection(sel, n, budget, k if isinstance(k, (int, np.integer)) else None,
-                        replace_eff, skip_estimate=skip)
+                        sel.replace, skip_estimate=skip, X=X)
         if "loss_fn" in kw:
             need(sel.n_queries <= len(np.unique(np.r_[sel.indices, sel.representatives])),
                  f"n_queries {sel.n_queries} > distinct rows")
