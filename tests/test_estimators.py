@@ -498,3 +498,19 @@ def test_estimate_lam_duplicate_rows_match_reference():
         for z in (1.0, 2.0):
             assert math.isclose(coresample.estimate_lam(X, y, z), reference.estimate_lam(X, y, z),
                                 rel_tol=1e-6)
+
+
+@pytest.mark.parametrize("fn", [coresample.estimate_lam, reference.estimate_lam])
+def test_estimate_lam_refuses_an_overflowing_ratio(fn):
+    X = np.array([[0.0], [1.5e-5]])  # distance^64 ~ 1.9e-309, a subnormal: 1 / it overflows
+    with pytest.raises(ValueError, match="z=64"):
+        fn(X, [0.0, 1.0], z=64.0)
+
+
+@pytest.mark.parametrize("est", IMPLS)
+def test_certain_rows_add_no_variance_even_near_overflow(est):
+    # Without replacement a row with inclusion probability 1 (w = u) adds (1 - 1) (w l)^2 = 0 to
+    # the variance, also when (w l)^2 overflows: the estimate is exact for it, not refused.
+    e = est([1e300, 2.0], [1.0, 2.0], 3.0, replace=False)
+    # only the second row varies: (1 - 1/2) (2 * 2)^2 = 8
+    assert e.total == 1e300 and close(e.stderr, math.sqrt(8) / 3)

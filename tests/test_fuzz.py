@@ -47,24 +47,6 @@ LONG_SEEDS = range(6000, 66000)
 # problem, and the case's arguments): remove an entry when its cause is fixed. Any other finding
 # fails the test.
 KNOWN_FINDINGS = {
-    "estimate without replacement, inclusion probability 1, w l near 1e300": (
-        "estimate",
-        "reference accepted what the core refused (ValueError: weights: the estimate or its "
-        "variance overflows",
-        {"replace": "False"},
-        # The core forms (1 - pi) (w l)^2 with pi = 1 as 0 * inf = NaN and refuses an exact
-        # estimate (variance 0) that the reference returns; the formulas of
-        # _base/estimate.py are issue 15 item 1's, not the fuzz's to change.
-    ),
-    "estimate_lam's ratio overflows double at z = 64": (
-        "estimate_lam",
-        "invariant: estimate_lam returned inf",
-        {"z": "64.0"},
-        # Two rows whose distance^64 is a subnormal double and whose losses differ: the ratio
-        # |l_a - l_b| / d^64 overflows, and estimate_lam returns inf (core and reference alike;
-        # since b76a0d2 close pairs are measured exactly instead of as cancellation noise).
-        # Whether that should be refused (naming z) is estimate_lam's owner's call.
-    ),
 }
 
 

@@ -62,7 +62,8 @@ def estimate(
     control_total : float, default=0.0
         sum_e u_e g(e) over the whole dataset (with `control`).
     confidence : float, default=0.95
-        Level of the normal-approximation interval.
+        Level of the normal-approximation interval. With one draw with replacement the
+        variance cannot be estimated: stderr and the interval are NaN.
     self_normalized : bool, default=False
         Hajek's ratio form: the weighted mean sum_i w_i y_i / sum_i w_i (y = l, or l - g with a
         control) times total_weight, instead of sum_i w_i y_i. Biased by O(1/s) but free of the
@@ -110,7 +111,8 @@ def estimate(
     else:
         total = control_total + float(terms.sum())
     if replace:
-        var = float(np.var(s * terms, ddof=1) / s) if s > 1 else np.nan
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused below
+            var = float(np.var(s * terms, ddof=1) / s) if s > 1 else np.nan
     else:
         u = np.ones(s) if u_given is None else u_given
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -121,7 +123,9 @@ def estimate(
                 f"weights[{i}]={w[i]:.6g} is below sample_weight[{i}]={u[i]:.6g}: without "
                 "replacement each weight is sample_weight / (inclusion probability <= 1)"
             )
-        var = float(np.sum((1.0 - np.minimum(pi, 1.0)) * terms**2))
+        # Rows taken with certainty (pi = 1) add no variance, even where (w l)^2 overflows.
+        with np.errstate(over="ignore", invalid="ignore"):  # 0 * inf where pi = 1: dropped
+            var = float(np.sum(np.where(pi < 1.0, (1.0 - np.minimum(pi, 1.0)) * terms**2, 0.0)))
     with np.errstate(over="ignore", invalid="ignore"):  # refused just below
         var = float(np.float64(var) * np.float64(scale) ** 2)
     if not (np.isfinite(total) and (np.isfinite(var) or np.isnan(var) and s == 1)):

@@ -26,7 +26,9 @@ def estimate_lam(X_rows: Any, losses: Any, z: float = 2.0) -> float:
     constant. The value returned is a lower bound on that constant over these rows: the true
     constant may be larger, and then some rows' losses exceed the proxy and the variance may be
     larger than the theory says. Pairs at distance 0 are skipped (a loss that differs between
-    identical embeddings admits no finite constant). Returns 0.0 for fewer than two distinct rows.
+    identical embeddings admits no finite constant). Returns 0.0 for fewer than two distinct rows;
+    raises ValueError (naming z) when a ratio overflows double, which takes rows very close
+    together with a large z.
 
     Parameters
     ----------
@@ -64,5 +66,11 @@ def estimate_lam(X_rows: Any, losses: Any, z: float = 2.0) -> float:
         diff = np.abs(y[start:start + _BLOCK, None] - y[None, :])
         ok = dist_z > 0
         if ok.any():
-            best = max(best, float((diff[ok] / dist_z[ok]).max()))
+            with np.errstate(over="ignore"):  # an overflowing ratio is refused below
+                best = max(best, float((diff[ok] / dist_z[ok]).max()))
+    if not np.isfinite(best):
+        raise ValueError(
+            f"the Hoelder ratio |l_a - l_b| / ||x_a - x_b||^z overflows double at z={z:g} (two "
+            "rows very close together with different losses); use a smaller z or scale X up"
+        )
     return best

@@ -24,5 +24,11 @@ def estimate_lam(X_rows: Any, losses: Any, z: float = 2.0) -> float:
         dist = np.sqrt(((A - A[a]) ** 2).sum(axis=1))
         ok = dist > 0
         if ok.any():
-            best = max(best, float((np.abs(y[ok] - y[a]) / dist[ok] ** z).max()))
+            with np.errstate(over="ignore"):  # an overflowing ratio is refused below
+                best = max(best, float((np.abs(y[ok] - y[a]) / dist[ok] ** z).max()))
+    if not np.isfinite(best):
+        raise ValueError(
+            f"the Hoelder ratio |l_a - l_b| / ||x_a - x_b||^z overflows double at z={z:g} (two "
+            "rows very close together with different losses); use a smaller z or scale X up"
+        )
     return best
