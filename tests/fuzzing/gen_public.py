@@ -386,7 +386,8 @@ def g_snap(ctx: Ctx) -> Case:
                 need(labels[r_] == c, f"representative {r_} of cluster {c} has label {labels[r_]}")
 
     return Case(ctx.seed, "snap_to_rows", call, ctx.desc, ctx.bad, ctx.maybe, check,
-                crosscheck="exact", argnames=("X", "centers", "labels") + tuple(kw))
+                crosscheck="exact", argnames=("X", "centers", "labels") + tuple(kw),
+                data={"X": X, "centers": C})
 
 
 def _snap_labels(ctx: Ctx, n: int, kc: int) -> np.ndarray:
