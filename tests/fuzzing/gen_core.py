@@ -7,7 +7,7 @@ Output buffers therefore live between canary-filled padding (`_guarded`), checke
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import numpy as np
 
@@ -315,7 +315,20 @@ def _probabilities_args(ctx: Ctx) -> List[Any]:
     S = ctx.scalar("S", [float(m.sum()), 1.0, 0.0], [float("nan"), -1.0], [float("inf"), 1e-320])
     U = ctx.scalar("U", [float(n), 1.0], [0.0, float("nan"), -1.0], [float("inf")])
     out = core_array(ctx, "out", n, np.float64, output=True)
+    _settle_lengths(ctx, {"masses": masses, "sample_weight": sw, "out": out})
     return [masses, sw, S, U, _defensive(ctx), out, core_nt(ctx)]
+
+
+def _settle_lengths(ctx: Ctx, arrays: Dict[str, Any]) -> None:
+    """Vectors shortened alike are a valid call: a contiguous float64 vector whose length
+    equals every other one's had its length as its only flaw (fuzz seeds 20261750711,
+    20261762681, 20261833156: masses and out both one shorter, or all empty)."""
+    given = {k: v for k, v in arrays.items() if v is not None}
+    fine = all(isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype == np.float64
+               and v.flags.c_contiguous for v in given.values())
+    if fine and len({v.shape[0] for v in given.values()}) == 1:
+        for k in given:
+            ctx.bad.discard(k)
 
 
 def _sensitivities_args(ctx: Ctx, fname: str = "sensitivities") -> List[Any]:
