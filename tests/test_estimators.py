@@ -514,3 +514,79 @@ def test_certain_rows_add_no_variance_even_near_overflow(est):
     e = est([1e300, 2.0], [1.0, 2.0], 3.0, replace=False)
     # only the second row varies: (1 - 1/2) (2 * 2)^2 = 8
     assert e.total == 1e300 and close(e.stderr, math.sqrt(8) / 3)
+
+
+# --- edges the mutation run found untested (tests/mutation/mutate.py on _base/estimate.py) ----
+
+
+@pytest.mark.parametrize("est", IMPLS)
+def test_estimate_refuses_bad_arguments(est):
+    with pytest.raises(ValueError, match="weights"):
+        est([1.0, 2.0], [1.0, -1.0], 2.0)
+    for confidence in (0.0, 1.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="confidence"):
+            est([1.0, 2.0], [1.0, 1.0], 2.0, confidence=confidence)
+    with pytest.raises(ValueError, match="positive sum"):
+        est([1.0, 2.0], [0.0, 0.0], 2.0, self_normalized=True)
+    # Without replacement w = u / pi >= u: a weight below its sample weight (pi = 2) is refused
+    with pytest.raises(ValueError, match="below sample_weight"):
+        est([1.0], [1.0], 2.0, replace=False, sample_weight=[2.0])
+
+
+@pytest.mark.parametrize("est", IMPLS)
+def test_estimate_without_replacement_edges(est):
+    # A row of weight 0 adds nothing (whatever its sample weight): the estimate of the others.
+    a = est([1.0, 5.0], [2.0, 0.0], 4.0, replace=False, sample_weight=[1.0, 2.0])
+    b = est([1.0], [2.0], 4.0, replace=False, sample_weight=[1.0])
+    assert a.total == b.total == 2.0 and close(a.stderr, b.stderr)
+    assert close(b.stderr, math.sqrt(0.5 * 4.0) / 4.0)  # (1 - 1/2) (2 * 1)^2
+    # Rounding may leave w a hair below u (pi = 1 + 1e-12): accepted as a certain row.
+    e = est([3.0], [1.0 - 1e-12], 1.0, replace=False)
+    assert close(e.total, 3.0) and e.stderr == 0.0
+
+
+@pytest.mark.parametrize("fn", [coresample.sample_size, reference.sample_size])
+def test_sample_size_edges(fn):
+    for delta in (0.0, 1.0):
+        with pytest.raises(ValueError, match="delta"):
+            fn(0.1, delta=delta)
+    for epsilon in (0.0, 1.01):
+        with pytest.raises(ValueError, match="epsilon"):
+            fn(epsilon)
+    assert fn(1.0) == 4  # ceil(1.96^2)
+    assert fn(1.0, delta=0.999) == 1  # z_{0.9995} = 0.0013: the minimum is one row
+    # Chebyshev 1 / (delta eps^2) = 2^61 rows is the largest power of two allowed; 2^62 is not.
+    assert fn(2.0**-30, delta=0.5, bound="chebyshev") == 2**61
+    with pytest.raises(ValueError, match="more than any sample can hold"):
+        fn(2.0**-30, delta=0.25, bound="chebyshev")
+
+
+def test_control_coefficient_hand_worked():
+    from coresample._base.estimate import control_coefficient as b_of
+    from coresample.reference.estimate_from import _slope
+
+    for fn in (b_of, lambda l_, g, w, r, u=None: _slope(l_, g, w, r, u)):
+        one = np.ones(2)
+        # With replacement: the least-squares slope of t = w l on q = w g: t = [1, 3], q = [1, 2],
+        # dq = [-1/2, 1/2], sqq = 1/2 (below 1 on purpose), sum (t - tbar) dq = 1: b = 2.
+        assert close(fn(np.array([1.0, 3.0]), np.array([1.0, 2.0]), one, True), 2.0)
+        # Shifting t by a constant does not change the slope.
+        assert close(fn(np.array([11.0, 13.0]), np.array([1.0, 2.0]), one, True), 2.0)
+        # One draw, or a control without spread: no slope (0).
+        assert fn(np.array([1.0]), np.array([1.0]), np.ones(1), True) == 0.0
+        assert fn(np.array([1.0, 3.0]), np.array([2.0, 2.0]), one, True) == 0.0
+        # Without replacement: c = (1 - pi) w^2 with pi = u / w, b = sum c l g / sum c g^2.
+        # w = [2, 4], u = 1: c = [2, 12]; g = [0.1, 0.2]: sqq = 0.02 + 0.48 = 0.5,
+        # sxy = 2 * 1 * 0.1 + 12 * 3 * 0.2 = 7.4: b = 14.8.
+        w = np.array([2.0, 4.0])
+        assert close(fn(np.array([1.0, 3.0]), np.array([0.1, 0.2]), w, False), 14.8)
+        # Fractional sample weights u = [1/2, 1/2] with w = [1, 2]: pi = [1/2, 1/4], c = [1/2, 3];
+        # g = [1, 2]: sqq = 1/2 + 12 = 12.5, sxy = 1/2 + 18 = 18.5: b = 1.48.
+        assert close(fn(np.array([1.0, 3.0]), np.array([1.0, 2.0]), np.array([1.0, 2.0]), False,
+                        np.array([0.5, 0.5])), 1.48)
+        # pi is clipped at 1 (a certain row has c = 0): u = [2, 1], w = [1, 4] leaves only row 2:
+        # b = 12 * 3 * 2 / (12 * 4) = 1.5.
+        assert close(fn(np.array([1.0, 3.0]), np.array([1.0, 2.0]), np.array([1.0, 4.0]), False,
+                        np.array([2.0, 1.0])), 1.5)
+        # A zero control without replacement: no slope.
+        assert fn(np.array([1.0, 3.0]), np.zeros(2), w, False) == 0.0
