@@ -531,6 +531,9 @@ def test_estimate_refuses_bad_arguments(est):
     # Without replacement w = u / pi >= u: a weight below its sample weight (pi = 2) is refused
     with pytest.raises(ValueError, match="below sample_weight"):
         est([1.0], [1.0], 2.0, replace=False, sample_weight=[2.0])
+    # ... and so is pi = 1.01: only rounding (pi - 1 <= 1e-9) is let through
+    with pytest.raises(ValueError, match="below sample_weight"):
+        est([1.0], [1.0], 2.0, replace=False, sample_weight=[1.01])
 
 
 @pytest.mark.parametrize("est", IMPLS)
