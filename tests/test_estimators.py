@@ -583,10 +583,11 @@ def test_control_coefficient_hand_worked():
         # sxy = 2 * 1 * 0.1 + 12 * 3 * 0.2 = 7.4: b = 14.8.
         w = np.array([2.0, 4.0])
         assert close(fn(np.array([1.0, 3.0]), np.array([0.1, 0.2]), w, False), 14.8)
-        # Fractional sample weights u = [1/2, 1/2] with w = [1, 2]: pi = [1/2, 1/4], c = [1/2, 3];
-        # g = [1, 2]: sqq = 1/2 + 12 = 12.5, sxy = 1/2 + 18 = 18.5: b = 1.48.
-        assert close(fn(np.array([1.0, 3.0]), np.array([1.0, 2.0]), np.array([1.0, 2.0]), False,
-                        np.array([0.5, 0.5])), 1.48)
+        # Fractional sample weights u = [0.4, 0.5] with w = [0.8, 2] (a weight below 1):
+        # pi = [1/2, 1/4], c = [0.5 * 0.64, 0.75 * 4] = [0.32, 3]; g = [1, 2]:
+        # sqq = 0.32 + 12 = 12.32, sxy = 0.32 + 18 = 18.32: b = 18.32 / 12.32.
+        assert close(fn(np.array([1.0, 3.0]), np.array([1.0, 2.0]), np.array([0.8, 2.0]), False,
+                        np.array([0.4, 0.5])), 18.32 / 12.32)
         # pi is clipped at 1 (a certain row has c = 0): u = [2, 1], w = [1, 4] leaves only row 2:
         # b = 12 * 3 * 2 / (12 * 4) = 1.5.
         assert close(fn(np.array([1.0, 3.0]), np.array([1.0, 2.0]), np.array([1.0, 4.0]), False,
