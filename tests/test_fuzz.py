@@ -42,7 +42,7 @@ REGRESSION_SEEDS += [777068470, 777078214, 777099424, 777224668, 777289579, 7772
 # The one-hour run of 2026-12-04: snap_to_rows on rows near 1e38 or 1e-45 (rounding-level ties);
 # _core.sensitivity_probabilities with its vectors shortened alike (a valid call; harness).
 REGRESSION_SEEDS += [20261304259, 20261448760, 20261514322, 20261750711, 20261762681,
-                     20261833156]
+                     20261833156, 20262158707, 20262185389]
 
 # The long run: fixed seeds, ten times the fresh count.
 LONG_SEEDS = range(6000, 66000)
