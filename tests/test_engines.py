@@ -14,6 +14,7 @@ from coresample._engine import kernels as Kn
 from coresample._engine.combine import aligned_chunks, blocked_total, merge_smallest, merge_tree
 from coresample._engine.engine import LocalEngine
 from coresample._engine.fit import subsample_rows
+from fuzzing.gen_designs import cover  # chunk sizes repeating a pattern, summing to n
 from coresample._engine.plan import run_select
 from coresample._engine.result import EngineSelection
 from coresample._base.stream import inverse_inclusion
@@ -52,18 +53,6 @@ def plan_select(impl, X, budget, chunks, **kwargs):
     extras = {name: None if args[name] is None else engine.vector_parts(args[name], name)
               for name in ("strata", "proxy")}
     return run_select(engine, backend, opts, EngineSelection, None, extras)
-
-
-def cover(pattern, n):
-    """Chunk sizes repeating `pattern` that add up to exactly n."""
-    sizes, total, i = [], 0, 0
-    while total < n:
-        sizes.append(min(pattern[i % len(pattern)], n - total))
-        total += sizes[-1]
-        i += 1
-    return sizes
-
-
 
 
 def assert_same(got, ref, estimate=False):

@@ -18,7 +18,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from .cases import Case, materialize
-from .gen_public import _is_int, _rows, select_data
+from .gen_public import _is_int, _rows, select_crosscheck, select_data
 from .inputs import Ctx, make_loss_fn
 from .invariants import (
     InvariantError, check_evaluation, check_positivity, check_selection, check_stratified, need,
@@ -173,12 +173,8 @@ def g_select_design(ctx: Ctx) -> Case:
                  f"estimate_from gives {est.mean!r} +- {est.stderr!r}, select gave "
                  f"{sel.estimate!r} +- {sel.stderr!r}")
 
-    cross = None
-    if isinstance(X, np.ndarray) and X.dtype == np.float64 and ctx.data_kind == "blobs" \
-            and n <= 100:
-        cross = "select"
     return Case(ctx.seed, "select(designs)", call, ctx.desc, ctx.bad, ctx.maybe, check,
-                crosscheck=cross, argnames=("X", "budget") + tuple(kw_call),
+                crosscheck=select_crosscheck(ctx, X, n), argnames=("X", "budget") + tuple(kw_call),
                 data=select_data(X, budget, {k_: v for k_, v in kw.items()
                                              if not k_.startswith("_")}),
                 refusal_ties=_refusal_ties(kw_call))
@@ -362,7 +358,7 @@ def g_engine(ctx: Ctx) -> Case:
         def make(X_, u_):
             # the adapters check sample_weight before partitioning it (ray: check_sample_weight)
             u_ = None if u_ is None else check_sample_weight(u_, X_.shape[0])
-            return LocalEngine(X_, u_, _cover(chunks, n))
+            return LocalEngine(X_, u_, cover(chunks, n))
 
         bound = inspect.signature(impl.select).bind(X, budget, **_call_kwargs(kw))
         bound.apply_defaults()
@@ -433,7 +429,7 @@ def _backend(impl: Any) -> Any:
     return BACKEND
 
 
-def _cover(pattern: Tuple[int, ...], n: int) -> list:
+def cover(pattern: Tuple[int, ...], n: int) -> list:
     """Chunk sizes repeating `pattern` that add up to exactly n."""
     sizes, total, i = [], 0, 0
     while total < n:

@@ -5,7 +5,7 @@ invariants documented for that entry point."""
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -62,14 +62,18 @@ def g_select(ctx: Ctx) -> Case:
             need(sel.n_queries <= len(np.unique(np.r_[sel.indices, sel.representatives])),
                  f"n_queries {sel.n_queries} > distinct rows")
 
-    # Exact agreement with the reference only where no near-ties can break differently.
-    cross = None
+    return Case(ctx.seed, "select", call, ctx.desc, ctx.bad, ctx.maybe, check,
+                crosscheck=select_crosscheck(ctx, X, n), argnames=("X", "budget") + tuple(kw),
+                data=select_data(X, budget, kw))
+
+
+def select_crosscheck(ctx: Ctx, X: Any, n: Any) -> Optional[str]:
+    """The crosscheck "select" (exact agreement with the reference) only where no near-ties
+    can break differently: small float64 blobs; None elsewhere."""
     if isinstance(X, np.ndarray) and X.dtype == np.float64 and ctx.data_kind == "blobs" \
             and n <= 100:
-        cross = "select"
-    return Case(ctx.seed, "select", call, ctx.desc, ctx.bad, ctx.maybe, check,
-                crosscheck=cross, argnames=("X", "budget") + tuple(kw),
-                data=select_data(X, budget, kw))
+        return "select"
+    return None
 
 
 def select_data(X: Any, budget: Any, kw: Dict[str, Any]) -> Dict[str, Any]:
