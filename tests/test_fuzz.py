@@ -43,6 +43,9 @@ REGRESSION_SEEDS += [777068470, 777078214, 777099424, 777224668, 777289579, 7772
 # _core.sensitivity_probabilities with its vectors shortened alike (a valid call; harness).
 REGRESSION_SEEDS += [20261304259, 20261448760, 20261514322, 20261750711, 20261762681,
                      20261833156, 20262158707, 20262185389]
+# The 25-minute rerun: select with k = 99 over 61 rows of positive weight, where Lloyd puts two
+# centers a last bit apart on one row (a label tie; ties.check_lloyd replays the iterations).
+REGRESSION_SEEDS += [20261205232150]
 
 # The long run: fixed seeds, ten times the fresh count.
 LONG_SEEDS = range(6000, 66000)

@@ -281,6 +281,58 @@ def test_two_member_clusters_tie_their_representatives():
     assert ties.check_snap_ties(X1, a.centers, b.centers, wrong, b.representatives) is not None
 
 
+def test_lloyd_ties_are_replayed_step_by_step(tmp_path, monkeypatch):
+    # Seed 20261205232150: select with z = 1, k = 99 and 39 of 100 rows of zero weight. Lloyd
+    # leaves two centers a last bit apart on one row, so a row at distance 1e-31 from both may
+    # take either label (the rank slack); the runs then drift apart. ties.check_lloyd replays
+    # the core's iterations against the reference's step from the same centers and accepts the
+    # first difference only if it is such a tie.
+    from fuzzing import ties
+    from fuzzing.generators import build_case
+
+    from coresample.core.kmeans import KMeans as CoreKMeans
+
+    case = build_case(20261205232150, str(tmp_path))
+    X, kwargs = case.data["X"], case.data["kwargs"]
+    a, b = coresample.select(X, 300, **kwargs()), reference.select(X, 300, **kwargs())
+    assert not np.allclose(a.centers, b.centers)
+    assert ties.check_select(X, 300, kwargs(), a, b) is None
+
+    # A planted bug: a core whose Lloyd moves every center after the first step is no tie.
+    plain = CoreKMeans._lloyd
+
+    def drifting(self, X, u, centers, z, max_iter, tol, nt):
+        out = plain(self, X, u, centers, z, max_iter, tol, nt)
+        if max_iter >= 2:
+            centers += 1e-6
+        return out
+
+    monkeypatch.setattr(CoreKMeans, "_lloyd", drifting)
+    a = coresample.select(X, 300, **kwargs())
+    assert "not a tie" in ties.check_select(X, 300, kwargs(), a, b)
+
+
+def test_empty_clusters_move_to_rows_whose_costs_tie():
+    # One step from centers 0 and 100 on rows 0, 1, 5, -5: every row joins center 0, so center 1
+    # is empty and moves to the row of largest cost, 5 (index 2) in the reference. Row -5
+    # (index 3) costs the same: a tie. Row 1 costs 1, not 25: a bug. So is a full center moved.
+    from fuzzing import ties
+
+    X = np.array([[0.0], [1.0], [5.0], [-5.0]])
+    prev = np.array([[0.0], [100.0]])
+    labels, w = np.zeros(4, dtype=np.int64), np.ones(4)
+    want = np.array([[0.25], [5.0]])
+
+    def check(cur):
+        differ = np.flatnonzero(np.any(cur != want, axis=1))
+        return ties._relocation_tie(X, w, labels, prev, cur, want, 2.0, differ, 1)
+
+    assert check(np.array([[0.25], [-5.0]])) is None
+    assert "no tie" in check(np.array([[0.25], [1.0]]))
+    assert "not a tie" in check(np.array([[0.5], [5.0]]))
+    assert "no data row" in check(np.array([[0.25], [4.0]]))
+
+
 def test_k_center_and_plusplus_ties_are_replayed(tmp_path):
     # Seeds 913021614, 913024827, 913050951, 913054836 (k_center_greedy on rows of integer
     # multiples of 1e-45: exact distance ties everywhere), 913008279 (values in {0, 1, +-1e150})

@@ -203,8 +203,9 @@ def check_snap_ties(X: np.ndarray, centers_a: np.ndarray, centers_b: np.ndarray,
 def check_select(X: np.ndarray, budget: Any, kwargs: dict, res: Any, rres: Any) -> Optional[str]:
     """Why two selections of the same call differ, if it is a tie: the sampling itself is exact
     (ARCHITECTURE section 9), so a difference must start in the clustering. Walks the steps in
-    order: the seeding (replayed by check_plusplus on the core's picks), Lloyd (the centers must
-    then agree to 1e-9), the representatives (check_snap_ties), the labels (check_assignment)."""
+    order: the seeding (replayed by check_plusplus on the core's picks), Lloyd (replayed step by
+    step by check_lloyd when the centers end more than 1e-9 apart), the representatives
+    (check_snap_ties), the labels (check_assignment)."""
     scale = float(np.abs(np.asarray(X, np.float64)).max(initial=0.0)) or 1.0
     same_centers = res.centers.shape == rres.centers.shape and np.allclose(
         res.centers, rres.centers, rtol=1e-9, atol=1e-9 * scale)
@@ -241,6 +242,7 @@ def _seeding_tie(X: np.ndarray, budget: Any, kwargs: dict) -> Optional[str]:
     args.pop("progress")
     opts = SelectOptions.resolve(Xc.shape[0], Xc.shape[1], **args)
     calls = []
+    lloyd_calls: list = [None]  # the core's Lloyd call (X, u, initial centers, z, ...)
     for backend in (CORE, REFERENCE):
         km = backend.kmeans(opts.n_clusters, **opts.kmeans_params())
         seen = []
@@ -253,6 +255,15 @@ def _seeding_tie(X: np.ndarray, budget: Any, kwargs: dict) -> Optional[str]:
             return out
 
         km._seed = recorder
+        if backend is CORE:
+            plain_lloyd = km._lloyd
+
+            def lloyd_recorder(Xs, us, centers, z, max_iter, tol, nt, _plain=plain_lloyd):
+                lloyd_calls[0] = (np.array(Xs), None if us is None else np.array(us),
+                                  np.array(centers), z, max_iter, tol, nt)
+                return _plain(Xs, us, centers, z, max_iter, tol, nt)
+
+            km._lloyd = lloyd_recorder
         km.fit_centers(Xc, u)
         calls.append((seen, km.cluster_centers_))
     (core_calls, core_centers), (ref_calls, ref_centers) = calls
@@ -265,4 +276,105 @@ def _seeding_tie(X: np.ndarray, budget: Any, kwargs: dict) -> Optional[str]:
         return check_plusplus(a[0], a[1], a[3], a[4], default_local_trials(a[2]), a[5])
     if len(core_calls) != len(ref_calls):
         return "select: the seedings made different numbers of k-means++ calls"
-    return "select: the same seeding gave centers more than 1e-9 apart (Lloyd)"
+    if lloyd_calls[0] is None:
+        return "select: the same seeding gave centers more than 1e-9 apart (Lloyd not run)"
+    return check_lloyd(*lloyd_calls[0])
+
+
+def _close(a: np.ndarray, b: np.ndarray, scale: float) -> np.ndarray:
+    """Per center: equal to 1e-9 (the tolerance check_select allows on the final centers)."""
+    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return np.all(np.isclose(a64, b64, rtol=1e-9, atol=1e-9 * scale), axis=1)
+
+
+def check_lloyd(X: np.ndarray, u: Optional[np.ndarray], init: np.ndarray, z: float,
+                max_iter: int, tol: float, nt: int) -> Optional[str]:
+    """Why the core's Lloyd from `init` ended elsewhere than the reference's, if it is a tie.
+
+    Replays the core iteration by iteration (its run cut at i = 1, 2, ... iterations) and takes
+    the reference's step (reference.kmeans.update_centers) from the core's own centers, so that
+    every step starts from one state. The first step that differs must be a tie: labels within
+    the rank slack (check_assignment), or empty clusters moved to rows whose costs tie with the
+    reference's choices to rounding (ARCHITECTURE section 6: the rows of largest cost, whose
+    costs the core computes in the input dtype by the norm expansion)."""
+    from coresample.core.kmeans import KMeans as CoreKMeans
+    from coresample.reference.assign import nearest
+    from coresample.reference.kmeans import update_centers
+
+    core = CoreKMeans(n_clusters=init.shape[0])
+    weights = np.ones(X.shape[0]) if u is None else u
+    scale = float(np.abs(np.asarray(X, np.float64)).max(initial=0.0)) or 1.0
+    prev = init.copy()
+    for i in range(1, max_iter + 1):
+        cur = init.copy()
+        n_iter = core._lloyd(X, u, cur, z, i, tol, nt)[2]
+        labels, cost = nearest(X, prev, z)
+        want = update_centers(X, weights, labels, cost, prev, z, reweight=i > 1)
+        same = _close(cur, want, scale)
+        if same.all():
+            if n_iter < i:
+                return "Lloyd: the core stopped where the reference steps on (not a tie)"
+            prev = cur
+            continue
+        core_labels, core_cost = core._assign(X, prev, z, u, nt)[:2]
+        if not np.array_equal(core_labels, labels):
+            why = check_assignment(X, prev, z, core_labels, core_cost, X.dtype,
+                                   f"Lloyd iteration {i}'s labels")
+            if why is not None:
+                return why
+            # A label tie: the core's step must still be the reference's step on its labels.
+            labels = core_labels
+            cost = cost_of(_labelled_d2(X, prev, labels), z)
+            want = update_centers(X, weights, labels, cost, prev, z, reweight=i > 1)
+            same = _close(cur, want, scale)
+            if same.all():
+                return None
+        return _relocation_tie(X, weights, labels, prev, cur, want, z, np.flatnonzero(~same), i)
+    return "Lloyd: every step agrees, yet the runs ended apart"
+
+
+def _labelled_d2(X: np.ndarray, C: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each row's squared distance to its labelled center, from float64 differences."""
+    diff = np.asarray(X, np.float64) - np.asarray(C, np.float64)[labels]
+    return np.einsum("ij,ij->i", diff, diff)
+
+
+def _relocation_tie(X: np.ndarray, weights: np.ndarray, labels: np.ndarray, prev: np.ndarray,
+                    cur: np.ndarray, want: np.ndarray, z: float, differ: np.ndarray,
+                    i: int) -> Optional[str]:
+    """The centers that differ after one step from the same state and labels must be empty
+    clusters, moved by the core to data rows whose costs (to their own centers) tie, in
+    descending order, with those of the rows the reference moved them to."""
+    k = prev.shape[0]
+    totals = np.bincount(labels, weights=weights, minlength=k)
+    full = [int(c) for c in differ if totals[c] != 0]
+    if full:
+        c = full[0]
+        return (f"Lloyd iteration {i}: center {c} (weight {totals[c]!r}) is "
+                f"{cur[c]!r} in the core, {want[c]!r} in the reference (not a tie)")
+    empty = np.flatnonzero(totals == 0)
+    X64 = np.asarray(X, np.float64)
+    moved = []
+    for c in empty:
+        rows = np.flatnonzero(np.all(np.asarray(X) == cur[c], axis=1))
+        if rows.size == 0:
+            return f"Lloyd iteration {i}: empty center {int(c)} moved to no data row"
+        moved.append(int(rows[0]))
+    d2 = _labelled_d2(X64, prev, labels)
+    xn = np.sqrt((X64 ** 2).sum(1))
+    cn = np.sqrt((np.asarray(prev, np.float64) ** 2).sum(1))[labels]
+    eps, eta = _eps_eta(X.dtype)
+    d = X64.shape[1]
+    g = (d + 2) * eps / (1.0 - (d + 2) * eps)
+    err = SAFETY * (g * (xn + cn) ** 2 + (d + 2) * eta)
+    lo, hi = cost_of(np.maximum(d2 - err, 0.0), z), cost_of(d2 + err, z)
+    ref_rows = np.lexsort((np.arange(len(d2)), -cost_of(d2, z)))[: empty.size]
+    core_rows = np.array(moved)
+    # Largest first: the j-th largest of either choice must be able to be the other's j-th.
+    core_rows = core_rows[np.argsort(-cost_of(d2[core_rows], z), kind="stable")]
+    for j, (a, b) in enumerate(zip(core_rows, ref_rows)):
+        if lo[a] > hi[b] or lo[b] > hi[a]:
+            return (f"Lloyd iteration {i}: an empty center moved to row {int(a)} (cost "
+                    f"{cost_of(d2[a], z)!r}), the reference's {j}-th choice is row {int(b)} "
+                    f"(cost {cost_of(d2[b], z)!r}): no tie")
+    return None
