@@ -46,6 +46,9 @@ REGRESSION_SEEDS += [20261304259, 20261448760, 20261514322, 20261750711, 2026176
 # The 25-minute rerun: select with k = 99 over 61 rows of positive weight, where Lloyd puts two
 # centers a last bit apart on one row (a label tie; ties.check_lloyd replays the iterations).
 REGRESSION_SEEDS += [20261205232150]
+# The one-hour run of 2026-12-04 (second): evaluate without the up-front cost-overflow check that
+# select has; an unseeded evaluate whose loss estimate overflows for one draw only (harness).
+REGRESSION_SEEDS += [20261204089410, 20261204446956]
 
 # The long run: fixed seeds, ten times the fresh count.
 LONG_SEEDS = range(6000, 66000)

@@ -451,3 +451,12 @@ def test_reference_estimate_refuses_overflow_like_the_core():
             impl.estimate(losses, np.ones(5), 3)
         with pytest.raises(ValueError, match="overflows double"):
             impl.estimate(np.ones(2), np.full(2, 1e-300), 1e308, self_normalized=True)
+
+
+def test_evaluate_refuses_costs_that_would_overflow_before_fitting(impl):
+    # Seed 20261204089410: evaluate skipped select's up-front check_cost_scale, so with z = 50 on
+    # rows near 1e30 the core refused after its fit (the costs summed to inf) while the
+    # reference's fit happened to put every row on its own representative and went on.
+    X = np.array([[0, 0, 1e29], [0, 1, 5e29], [0, 2, -1e30], [1, 0, 3e30]])
+    with pytest.raises(ValueError, match="would overflow double when summed"):
+        impl.evaluate(X, lambda rows: np.ones(len(rows)), n_clusters=2, z=50.0, random_state=0)

@@ -136,6 +136,12 @@ def _classify_refusal(case: Case, msg: str, out: Dict[str, Any], problems: List[
         problems.append(f"message does not name the offending argument {bad}")
 
 
+# Refusals that depend on the rows drawn: with random_state=None (or a RandomState) the core and
+# the reference draw different rows, so only one of them may meet the overflow (fuzz seed
+# 20261204446956: evaluate with losses near 1e300).
+DRAW_DEPENDENT = ("the loss estimate overflows",)
+
+
 def _check_reference_refuses(case: Case, exc: BaseException, out: Dict[str, Any],
                              problems: List[str]) -> None:
     """The reference must refuse the same way (same type; one validation module promises the
@@ -147,6 +153,9 @@ def _check_reference_refuses(case: Case, exc: BaseException, out: Dict[str, Any]
 
     if any(t in str(exc) for t in case.refusal_ties):
         out["tie"] = f"refusal that depends on the clustering: {exc_str(exc)[:120]}"
+        return
+    if case.nodet and any(t in str(exc) for t in DRAW_DEPENDENT):
+        out["tie"] = f"refusal that depends on an unseeded draw: {exc_str(exc)[:120]}"
         return
     rstatus, rres = run_call(_rebuilt(case), coresample.reference)
     if rstatus == "ok":

@@ -22,7 +22,9 @@ from .._base.progress import reporting
 from .._base.sequence import INTERVALS, half_width, mixture_rho2
 from .._base.source import check_input
 from .._base.stratified import stratified_estimate
-from .._base.validation import check_choice, check_float, check_int, check_sample_weight
+from .._base.validation import (
+    check_choice, check_cost_scale, check_float, check_int, check_sample_weight,
+)
 from .api import parameters_of
 from .options import SelectOptions, select
 from .select import Backend, Oracle, cluster_rows, group_clusters
@@ -321,7 +323,7 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
         return plan
     if X is None:
         raise ValueError("evaluate needs X (or a plan)")
-    X, _ = check_input(X)
+    X, top = check_input(X)
     n, d = X.shape
     u = check_sample_weight(a["sample_weight"], n)
     groups = check_strata(a["strata"], n)
@@ -336,6 +338,8 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
         max_points_per_center=a["max_points_per_center"], random_state=a["random_state"],
         n_threads=a["n_threads"],
     )
+    if top is not None:  # as select: costs that would overflow are refused before the fit
+        check_cost_scale(top, n, d, opts.z, u)
     clus = cluster_rows(backend, X, opts, u, report)
     cells_budget = n if a["max_queries"] is None else a["max_queries"]
     strata = form_strata(
