@@ -1,15 +1,18 @@
-"""Overhead of coresample.dask.select / coresample.ray.select against coresample.select on the
-same data and machine.
+"""Overhead of coresample.dask.select / coresample.ray.select / coresample.spark.select against
+coresample.select on the same data and machine.
 
-Usage: PYTHONPATH=python python3 bench/engine_overhead.py [--engine dask|ray] [--n 400000]
+Usage: PYTHONPATH=python python3 bench/engine_overhead.py [--engine dask|ray|spark] [--n 400000]
            [--d 64] [--k 100] [--budget 1000] [--workers 2] [--sizes 100000,200000,400000]
            [--repeat 1]
 
 Dask: the rows live in a .npy file in TMPDIR; each dask partition reads its rows from it
 (memory-mapped), as workers would read shards from shared storage; a LocalCluster of `--workers`
 processes of 1 thread each. Ray: a local Ray runtime with `--workers` CPUs, the rows as a Ray
-Dataset of that many blocks per worker (ray.data.from_numpy, then repartition).
-coresample.select gets the in-memory array and all cores. Prints a markdown table: wall times and
+Dataset of that many blocks per worker (ray.data.from_numpy, then repartition). Spark: a
+local[--workers] session reading a folder of Parquet files (one per partition, written by
+pyarrow: an array<float> column and an id), as a table would be read; the single-machine call
+gets the rows in the order Spark reads them, and the table also gives the bytes that crossed
+between driver and executors. coresample.select gets the in-memory array and all cores. Prints a markdown table: wall times and
 the ratio engine / single machine, for 1, 2 and 4 partitions per worker at n = --n, then for each
 size in --sizes at 2 partitions per worker. Each engine result is checked equal to the
 single-machine selection (same call, same arguments: select's defaults but replace=False and
@@ -46,7 +49,28 @@ def ray_rows(X, parts):
     return ray.data.from_numpy(X).repartition(parts).materialize()
 
 
+def spark_rows(X, folder, parts):
+    """A Parquet folder of `parts` files read by the active session, and the row order it
+    gives (the ids, collected outside the timing)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyspark.sql import SparkSession
+
+    os.makedirs(folder, exist_ok=True)
+    n, d = X.shape
+    edges = np.linspace(0, n, parts + 1).astype(int)
+    for j, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+        values = pa.array(X[a:b].ravel())
+        offsets = pa.array(np.arange(0, (b - a + 1) * d, d, dtype=np.int32))
+        pq.write_table(pa.table({"embedding": pa.ListArray.from_arrays(offsets, values),
+                                 "id": np.arange(a, b)}), os.path.join(folder, f"{j}.parquet"))
+    df = SparkSession.getActiveSession().read.parquet(folder)
+    return df, np.array([r[0] for r in df.select("id").collect()])
+
+
 def engine_rows(engine, X, path, parts):
+    if engine == "spark":
+        return spark_rows(X, f"{path}.parts{parts}", parts)
     return dask_rows(path, X.shape[0], X.shape[1], parts) if engine == "dask" else ray_rows(X, parts)
 
 
@@ -65,6 +89,18 @@ class engine_runtime:
                                         processes=True, dashboard_address=None, silence_logs=40)
             self.client = Client(self.cluster)
             return cdask.select
+        if self.engine == "spark":
+            import coresample.spark as cspark
+            from pyspark.sql import SparkSession
+
+            self.scratch = tempfile.mkdtemp(prefix="cs-spark-bench-")
+            self.session = (
+                SparkSession.builder.master(f"local[{self.workers}]")
+                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+                .config("spark.driver.memory", "4g").config("spark.local.dir", self.scratch)
+                .getOrCreate())
+            self.session.sparkContext.setLogLevel("ERROR")
+            return cspark.select
         import ray
 
         import coresample.ray as cray
@@ -77,6 +113,11 @@ class engine_runtime:
         if self.engine == "dask":
             self.client.close()
             self.cluster.close()
+        elif self.engine == "spark":
+            import shutil
+
+            self.session.stop()
+            shutil.rmtree(self.scratch, ignore_errors=True)
         else:
             import ray
 
@@ -95,7 +136,7 @@ def timed(fn, repeat):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--engine", choices=("dask", "ray"), default="dask")
+    ap.add_argument("--engine", choices=("dask", "ray", "spark"), default="dask")
     ap.add_argument("--n", type=int, default=400_000)
     ap.add_argument("--d", type=int, default=64)
     ap.add_argument("--k", type=int, default=100)
@@ -123,16 +164,24 @@ def main():
             X, path, t1, ref = cache[n]
             parts = per * args.workers
             data = engine_rows(args.engine, X, path, parts)
+            if args.engine == "spark":  # the single machine gets the rows in Spark's order
+                data, order = data
+                t1, ref = timed(lambda: coresample.select(X[order], args.budget, **kw),
+                                args.repeat)
             td, got = timed(lambda data=data: select(data, args.budget, **kw), args.repeat)
             same = np.array_equal(got.indices, ref.indices) and got.weights.tobytes() == ref.weights.tobytes()
-            rows.append((n, parts, t1, td, same))
+            moved = getattr(got, "transfer", None)
+            rows.append((n, parts, t1, td, same, moved))
     print(f"n x {args.d} float32, k={args.k}, budget={args.budget}, max_points_per_center=48, "
           f"{args.workers} worker processes x 1 thread, {os.cpu_count()} cores\n")
     print(f"| n | partitions | coresample.select (s) | coresample.{args.engine}.select (s) | ratio "
-          "| same selection |")
-    print("|---|---|---|---|---|---|")
-    for n, parts, t1, td, same in rows:
-        print(f"| {n} | {parts} | {t1:.2f} | {td:.2f} | {td / t1:.2f} | {same} |")
+          "| same selection |" + (" jobs | to driver | from driver |" if args.engine == "spark"
+                                 else ""))
+    print("|---|---|---|---|---|---|" + ("---|---|---|" if args.engine == "spark" else ""))
+    for n, parts, t1, td, same, moved in rows:
+        extra = "" if moved is None else (f" {moved['jobs']} | {moved['to_driver'] / 1024:.0f} KiB |"
+                                          f" {moved['from_driver'] / 1024:.0f} KiB |")
+        print(f"| {n} | {parts} | {t1:.2f} | {td:.2f} | {td / t1:.2f} | {same} |{extra}")
 
 
 if __name__ == "__main__":

