@@ -159,6 +159,33 @@ def engine_weights():
     return w
 
 
+def evaluation_case(X, u, weights=False, strata=False, proxy=False, **extra):
+    """(losses, evaluate's keyword arguments) for the engines' evaluate tests."""
+    n = X.shape[0]
+    loss = np.abs(X[:, 0]).astype(np.float64) + np.random.default_rng(3).uniform(0, 1, n)
+    kw = dict(n_clusters=ENGINE_K, random_state=5, max_points_per_center=24)
+    if weights:
+        kw["sample_weight"] = u
+    if strata:
+        kw["strata"] = np.arange(n) % 3
+    if proxy:
+        kw["proxy"] = loss * np.random.default_rng(4).uniform(0.5, 1.5, n)
+    kw.update(extra)
+    return loss, kw
+
+
+def assert_same_evaluation(got, ref):
+    """An engine's Evaluation equals coresample.evaluate's bit for bit (but for the plan)."""
+    assert (got.estimate, got.stderr, got.ci, got.n_queries, got.stopped) == \
+        (ref.estimate, ref.stderr, ref.ci, ref.n_queries, ref.stopped)
+    np.testing.assert_array_equal(got.indices, ref.indices)
+    assert got.losses.tobytes() == ref.losses.tobytes()
+    assert got.weights.tobytes() == ref.weights.tobytes()
+    for key in ref.strata_table:
+        assert got.strata_table[key].tobytes() == ref.strata_table[key].tobytes(), key
+    assert got.history == ref.history and got.plan is None
+
+
 def assert_same_selection(got, ref, estimate=False):
     """An engine's Selection equals the single-machine one: indices, weights bit for bit,
     representatives, centers, inertia, cluster weights, totals, lambda and queries."""

@@ -15,7 +15,8 @@ from distributed import Client, LocalCluster  # noqa: E402
 import coresample  # noqa: E402
 import coresample.dask as cdask  # noqa: E402
 from conftest import (  # noqa: E402
-    ENGINE_D, ENGINE_K, ENGINE_N, assert_same_selection, engine_rows, engine_weights,
+    ENGINE_D, ENGINE_K, ENGINE_N, assert_same_evaluation, assert_same_selection, engine_rows,
+    engine_weights, evaluation_case,
 )
 
 pytestmark = pytest.mark.dask
@@ -275,3 +276,14 @@ def test_kmeans(client, X):
     labels = two.predict(Xd)
     assert isinstance(labels, da.Array)
     np.testing.assert_array_equal(labels.compute(), coresample.assign(X, two.cluster_centers_)[0])
+
+
+@pytest.mark.parametrize("chunks", [1000, (700, 2300, 2000)], ids=str)
+def test_evaluate_matches_evaluate(client, X, u, chunks):
+    """Issue 16: coresample.dask.evaluate gives coresample.evaluate's answer bit for bit, with
+    dask sample weights, NumPy strata and a proxy."""
+    loss, kw = evaluation_case(X, u, weights=True, strata=True, proxy=True, rtol=0.03)
+    ref = coresample.evaluate(X, lambda rows: loss[rows], **kw)
+    kw["sample_weight"] = da.from_array(u, chunks=600)
+    got = cdask.evaluate(da.from_array(X, chunks=(chunks, D)), lambda rows: loss[rows], **kw)
+    assert_same_evaluation(got, ref)

@@ -23,7 +23,8 @@ from coresample.core.select import BACKEND as CORE
 from coresample.reference.select import BACKEND as REFERENCE
 
 from conftest import (
-    ENGINE_D, ENGINE_K, ENGINE_N, assert_same_selection, engine_rows, engine_weights,
+    ENGINE_D, ENGINE_K, ENGINE_N, assert_same_evaluation, assert_same_selection, engine_rows,
+    engine_weights, evaluation_case,
 )
 
 N, D, K, B, M = ENGINE_N, ENGINE_D, ENGINE_K, 60, 24
@@ -199,3 +200,58 @@ def test_masses_are_the_backends_formula(X, u):
             m = Kn.masses(part, spec)
             np.testing.assert_allclose(m / m.sum(), p, rtol=1e-12, err_msg=(name, method))
 
+
+
+def local_evaluate(chunks):
+    """evaluate on LocalEngine with `chunks`, through the engines' runner."""
+    from coresample._engine.evaluate import evaluate_runner
+    from coresample._algorithm.api import bind
+    from coresample._algorithm import evaluate as ev
+
+    return bind(ev.evaluate, evaluate_runner(lambda X, u: LocalEngine(X, u, cover(chunks, N))),
+                __name__)
+
+
+@pytest.mark.parametrize("chunks", [(1024,), (700, 2300, 1000, 1000), (5000,)])
+@pytest.mark.parametrize("extra", [
+    dict(rtol=0.05),
+    dict(max_queries=400, batch=37, weights=True),
+    dict(rtol=0.02, strata=True, proxy=True, interval="anytime"),
+    dict(atol=0.05, proxy=True, allocation="proportional", weights=True, strata=True),
+    dict(max_queries=300, allocation="neyman", max_points_per_center=None),
+])
+def test_evaluate_matches_evaluate(X, u, chunks, extra):
+    """Issue 16: evaluate through the engine plan gives coresample.evaluate's answer bit for bit
+    (queries in the same order, the same estimate, interval and history) for any partitioning."""
+    loss, kw = evaluation_case(X, u, **extra)
+    asked = []
+
+    def loss_fn(rows):
+        asked.append(rows.copy())
+        return loss[rows]
+
+    ref = coresample.evaluate(X, loss_fn, **kw)
+    n_ref = len(asked)
+    if kw["max_points_per_center"] is None:  # the all-rows fit gathers the rows, and says so
+        with pytest.warns(coresample.CopyWarning, match="all-rows fit"):
+            got = local_evaluate(chunks)(X, loss_fn, **kw)
+    else:
+        got = local_evaluate(chunks)(X, loss_fn, **kw)
+    assert_same_evaluation(got, ref)
+    assert len(asked) == 2 * n_ref  # the same batches
+    for a, b in zip(asked[:n_ref], asked[n_ref:]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_evaluate_on_an_engine_refuses_a_plan(X):
+    run = local_evaluate((5000,))
+    ref = coresample.evaluate(X, lambda r: np.ones(len(r)), n_clusters=K, rtol=0.1,
+                              random_state=0, max_points_per_center=M)
+    with pytest.raises(ValueError, match="plan= is not supported"):
+        run(X, lambda r: np.ones(len(r)), plan=ref.plan)
+    with pytest.raises(ValueError, match="needs n_clusters"):
+        run(X, lambda r: np.ones(len(r)))
+    with pytest.raises(TypeError, match="loss_fn must be callable"):
+        run(X, None, n_clusters=K)
+    with pytest.raises(ValueError, match="max_queries=1 is below"):
+        run(X, lambda r: np.ones(len(r)), n_clusters=K, max_queries=1, max_points_per_center=M)

@@ -12,7 +12,8 @@ pytest.importorskip("ray.data")
 import coresample  # noqa: E402
 import coresample.ray as cray  # noqa: E402
 from conftest import (  # noqa: E402
-    ENGINE_D, ENGINE_K, ENGINE_N, assert_same_selection, engine_rows,
+    ENGINE_D, ENGINE_K, ENGINE_N, assert_same_evaluation, assert_same_selection, engine_rows,
+    engine_weights, evaluation_case,
 )
 
 # Ray's own deprecation notices must not fail the suite (warnings are errors in pyproject).
@@ -110,3 +111,11 @@ def test_errors(local_ray, X):
     bad[4321, 2] = np.nan
     with pytest.raises(ValueError, match="4321"):
         cray.select(dataset(bad, 3), B, n_clusters=K, max_points_per_center=M, random_state=0)
+
+
+def test_evaluate_matches_evaluate(local_ray, X):
+    """Issue 16: coresample.ray.evaluate gives coresample.evaluate's answer bit for bit."""
+    loss, kw = evaluation_case(X, engine_weights(), weights=True, proxy=True, max_queries=300)
+    ref = coresample.evaluate(X, lambda rows: loss[rows], **kw)
+    got = cray.evaluate(dataset(X, 3), lambda rows: loss[rows], **kw)
+    assert_same_evaluation(got, ref)

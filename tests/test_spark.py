@@ -16,7 +16,8 @@ import coresample  # noqa: E402
 import coresample.spark as cspark  # noqa: E402
 from coresample.spark._engine import FAIL_FIRST_ATTEMPT  # noqa: E402
 from conftest import (  # noqa: E402
-    ENGINE_D, ENGINE_K, assert_same_selection, engine_rows, engine_weights,
+    ENGINE_D, ENGINE_K, assert_same_evaluation, assert_same_selection, engine_rows,
+    engine_weights, evaluation_case,
 )
 
 # pyspark's own notices (pandas >= 3 support, deprecations) must not fail the suite.
@@ -265,3 +266,17 @@ def test_readme_spark_section_runs_as_written(spark, tmp_path, monkeypatch):
     assert_same_selection(sel, ref)
     rows = sel.sampled_rows().collect()
     assert [r["id"] for r in rows] == ref.indices.tolist()
+
+
+def test_evaluate_with_columns_matches_evaluate(spark, X):
+    """Issue 16: coresample.spark.evaluate, with weight, strata and proxy columns and row_id,
+    gives coresample.evaluate's answer bit for bit; it frees its cached partitions."""
+    loss, kw = evaluation_case(X, engine_weights(), weights=True, strata=True, proxy=True,
+                               rtol=0.03)
+    ref = coresample.evaluate(X, lambda rows: loss[rows], **kw)
+    df = frame(spark, X, 3, w=kw.pop("sample_weight"), g=kw.pop("strata"), q=kw.pop("proxy"))
+    cached = len(spark.sparkContext._jsc.getPersistentRDDs())
+    got = cspark.evaluate(df.repartition(4), lambda rows: loss[rows], row_id="id",
+                          sample_weight="w", strata="g", proxy="q", **kw)
+    assert_same_evaluation(got, ref)
+    assert len(spark.sparkContext._jsc.getPersistentRDDs()) == cached

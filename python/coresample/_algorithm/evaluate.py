@@ -102,8 +102,9 @@ class Evaluation:
         Per stratum: "size" (rows), "queried", "mean" and "std" of the queried losses.
     history : list of dict
         After each batch: n_queries, estimate, stderr, half_width.
-    plan : Plan
-        The design; `plan.save(path)` to reuse it.
+    plan : Plan or None
+        The design; `plan.save(path)` to reuse it (None from an engine's evaluate: a plan holds
+        n-length strata codes).
     """
 
     estimate: float
@@ -118,7 +119,7 @@ class Evaluation:
     weights: Arr
     strata_table: Dict[str, Arr]
     history: List[Dict[str, float]]
-    plan: Plan = field(repr=False)
+    plan: Optional[Plan] = field(repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -216,7 +217,20 @@ def run_evaluate(backend: Backend, *, X: Any, loss_fn: Any, progress: Any, **arg
         return _run(backend, X, loss_fn, arguments, report or (lambda *a: None))
 
 
-def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Callable) -> Evaluation:
+@dataclass(frozen=True)
+class Stopping:
+    """evaluate's stopping and interval arguments, checked."""
+
+    confidence: float
+    kind: str
+    rtol: Optional[float]
+    atol: Optional[float]
+    max_queries: Optional[int]
+    batch: Optional[int]
+
+
+def check_stopping(loss_fn: Any, a: Dict[str, Any]) -> Stopping:
+    """The loop's arguments, checked before any work (every path: in memory and engines)."""
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     confidence = check_float(a["confidence"], "confidence", 0.0, 1.0, low_inclusive=False,
@@ -224,40 +238,101 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
     kind = check_choice(a["interval"], "interval", INTERVALS)
     rtol = None if a["rtol"] is None else check_float(a["rtol"], "rtol", 0.0, low_inclusive=False)
     atol = None if a["atol"] is None else check_float(a["atol"], "atol", 0.0, low_inclusive=False)
-    if a["max_queries"] is not None:
-        a = dict(a, max_queries=check_int(a["max_queries"], "max_queries", 1))
-    plan = _plan(backend, X, a, report)
-    n = plan.n_samples
-    proxy = check_proxy(a["proxy"], n)
-    st, u = plan.strata, plan.sample_weight
+    max_queries = None if a["max_queries"] is None else check_int(a["max_queries"],
+                                                                  "max_queries", 1)
+    batch = None if a["batch"] is None else check_int(a["batch"], "batch", 1)
+    return Stopping(confidence, kind, rtol, atol, max_queries, batch)
+
+
+def plan_options(n: int, d: int, a: Dict[str, Any]) -> SelectOptions:
+    """The clustering options of a new plan: select's stratified design with budget n."""
+    return SelectOptions.resolve(
+        n, d, budget=n, n_clusters=a["n_clusters"], z=a["z"], lam=1.0, loss_fn=None,
+        replace=False, method="lightweight", defensive=0.0, design="stratified",
+        allocation=a["allocation"], estimator="plain", init=a["init"], max_iter=a["max_iter"], tol=a["tol"],
+        max_points_per_center=a["max_points_per_center"], random_state=a["random_state"],
+        n_threads=a["n_threads"],
+    )
+
+
+def strata_budget(n: int, max_queries: Optional[int]) -> int:
+    """The budget the strata are formed for: max_queries (or every row), two rows each."""
+    return max(MIN_PER_STRATUM, n if max_queries is None else max_queries)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Which stratum each of the max_q queries goes to: two rows per stratum first (`first`
+    queries), then the allocation's seat order, so that the first m queries are the stratified
+    sample of size m for every m; `most[h]`: stratum h's rows by max_q."""
+
+    strata: Arr
+    most: Arr
+    first: int
+    max_q: int
+    available: int
+
+    def positions(self) -> Arr:
+        """Where each query's row is in the strata's draws concatenated by stratum (each
+        stratum's `most[h]` rows in key order)."""
+        starts = np.concatenate(([0], np.cumsum(self.most)[:-1]))
+        return starts[self.strata] + _rank_within(self.strata)
+
+
+def schedule(st: Strata, max_queries: Optional[int]) -> Schedule:
     available = int(st.max_rows(False).sum())  # rows of positive weight
-    max_q = available if a["max_queries"] is None else min(available, a["max_queries"])
+    max_q = available if max_queries is None else min(available, max_queries)
     lead = np.minimum(MIN_PER_STRATUM, st.max_rows(False))
     first = int(lead.sum())
     if max_q < first:
         raise ValueError(f"max_queries={max_q} is below the {first} rows the plan's strata need "
                          "(two per stratum)")
-    fixed_batch = None if a["batch"] is None else check_int(a["batch"], "batch", 1)
-    total_weight = float(n if u is None else u.sum())
-    q_total = proxy_total(proxy, u)
-
-    # The query sequence: each stratum's rows in key order (one draw of the allocation for
-    # max_queries), interleaved by the allocation's seat order (two rows per stratum first), so the
-    # first m queries are the stratified sample of size m for every m.
     strata_seq = np.concatenate([np.repeat(np.arange(st.n_strata), lead),
                                  seat_order(st.shares, st.max_rows(False), lead, max_q - first)])
-    most = np.bincount(strata_seq, minlength=st.n_strata)  # each stratum's rows by max_queries
-    order = backend.stratified(st.codes, most, plan.seed, False)
-    starts = np.concatenate(([0], np.cumsum(most)[:-1]))
-    within = _rank_within(strata_seq)
-    rows_seq = order[starts[strata_seq] + within]
+    most = np.bincount(strata_seq, minlength=st.n_strata)
+    return Schedule(strata_seq, most, first, max_q, available)
+
+
+@dataclass(frozen=True)
+class Queries:
+    """The max_q queries in order: each one's row, stratum, sample weight and proxy (None when
+    absent), with the totals the estimate needs; nothing n-long (the engines build it too)."""
+
+    rows: Arr
+    strata: Arr
+    u: Optional[Arr]
+    proxy: Optional[Arr]
+    total_weight: float
+    proxy_total: Optional[float]
+
+
+def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Callable) -> Evaluation:
+    stop = check_stopping(loss_fn, a)
+    plan = _plan(backend, X, dict(a, max_queries=stop.max_queries), report)
+    n = plan.n_samples
+    proxy = check_proxy(a["proxy"], n)
+    st, u = plan.strata, plan.sample_weight
+    sched = schedule(st, stop.max_queries)
+    rows = backend.stratified(st.codes, sched.most, plan.seed, False)[sched.positions()]
+    queries = Queries(rows=rows, strata=sched.strata, u=None if u is None else u[rows],
+                      proxy=None if proxy is None else proxy[rows],
+                      total_weight=float(n if u is None else u.sum()),
+                      proxy_total=proxy_total(proxy, u))
+    return run_queries(loss_fn, stop, sched, st, queries, plan, report)
+
+
+def run_queries(loss_fn: Any, stop: Stopping, sched: Schedule, st: Strata, q: Queries,
+                plan: Optional[Plan], report: Callable) -> Evaluation:
+    """Query in batches until the stopping rule holds (the loop every path shares)."""
+    first, max_q, available = sched.first, sched.max_q, sched.available
+    rtol, atol, fixed_batch = stop.rtol, stop.atol, stop.batch
     y_seq = np.empty(max_q)
     oracle = Oracle(loss_fn)
-    rho2 = mixture_rho2(1.0 - confidence, 4.0 * max(first, fixed_batch or 0))
+    rho2 = mixture_rho2(1.0 - stop.confidence, 4.0 * max(first, fixed_batch or 0))
     history: List[Dict[str, float]] = []
+
     def estimate_at(m: int) -> Any:
-        return _estimate(rows_seq[:m], y_seq[:m], strata_seq[:m], st, u, proxy, q_total,
-                         total_weight, confidence, kind, rho2)
+        return _estimate(q, m, y_seq[:m], st, stop.confidence, stop.kind, rho2)
 
     # `queried` rows have losses; `done` of them are in the estimate (they differ only while a
     # batch is being estimated, which is where a Ctrl-C may land).
@@ -266,7 +341,7 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
     try:
         while True:
             m = min(m, max_q)
-            y_seq[queried:m] = oracle.losses(rows_seq[queried:m])
+            y_seq[queried:m] = oracle.losses(q.rows[queried:m])
             queried = m
             est, hw = estimate_at(m)
             done = m
@@ -292,8 +367,7 @@ def _run(backend: Backend, X: Any, loss_fn: Any, a: Dict[str, Any], report: Call
         if est is None:  # not even the first batch's losses came back: nothing to keep
             raise
         stopped = "interrupted"
-    return _result(rows_seq[:done], y_seq[:done], strata_seq[:done], st, u, est, hw, kind,
-                   confidence, stopped, history, plan)
+    return _result(q, done, y_seq[:done], st, est, hw, stop, stopped, history, plan)
 
 
 def _rank_within(strata_seq: Arr) -> Arr:
@@ -328,54 +402,50 @@ def _plan(backend: Backend, X: Any, a: Dict[str, Any], report: Callable) -> Plan
     u = check_sample_weight(a["sample_weight"], n)
     groups = check_strata(a["strata"], n)
     proxy = check_proxy(a["proxy"], n)
-    k = a["n_clusters"]
-    if k is None:
+    if a["n_clusters"] is None:
         raise ValueError("evaluate needs n_clusters (or a plan)")
-    opts = SelectOptions.resolve(
-        n, d, budget=n, n_clusters=k, z=a["z"], lam=1.0, loss_fn=None, replace=False,
-        method="lightweight", defensive=0.0, design="stratified", estimator="plain",
-        init=a["init"], max_iter=a["max_iter"], tol=a["tol"],
-        max_points_per_center=a["max_points_per_center"], random_state=a["random_state"],
-        n_threads=a["n_threads"],
-    )
+    opts = plan_options(n, d, a)
     if top is not None:  # as select: costs that would overflow are refused before the fit
         check_cost_scale(top, n, d, opts.z, u)
     clus = cluster_rows(backend, X, opts, u, report)
-    cells_budget = n if a["max_queries"] is None else a["max_queries"]
     strata = form_strata(
         clus.labels, clus.centers, clus.cluster_weights, groups, proxy, u,
-        max(MIN_PER_STRATUM, cells_budget), a["allocation"], group_clusters,
+        strata_budget(n, a["max_queries"]), a["allocation"], group_clusters,
         budget_name="max_queries", cost=clus.cost,
     )
     return Plan(strata=strata, seed=opts.seed, representatives=clus.reps, sample_weight=u)
 
 
-def _estimate(rows, y, h, st, u, proxy, q_total, total_weight, confidence, kind, rho2):
-    """The stratified estimate of the queries so far and its interval's half-width."""
+def _estimate(q: Queries, m: int, y: Arr, st: Strata, confidence: float, kind: str,
+              rho2: float) -> Any:
+    """The stratified estimate of the first m queries and its interval's half-width."""
+    h = q.strata[:m]
     taken = np.bincount(h, minlength=st.n_strata)
     try:
         est = stratified_estimate(
-            y, h, st.sizes, taken, total_weight, replace=False,
-            sample_weight=None if u is None else u[rows],
-            control=None if proxy is None else proxy[rows], control_total=q_total or 0.0,
-            confidence=confidence,
+            y, h, st.sizes, taken, q.total_weight, replace=False,
+            sample_weight=None if q.u is None else q.u[:m],
+            control=None if q.proxy is None else q.proxy[:m],
+            control_total=q.proxy_total or 0.0, confidence=confidence,
         )
     except ValueError as exc:  # overflow: name the arguments behind the internal ones
         raise ValueError(
             f"the loss estimate overflows double (losses from loss_fn up to "
             f"{float(np.max(np.abs(y))):.3g}); scale loss_fn's losses"
-            + (" or sample_weight" if u is not None else "")
-            + (" or proxy" if proxy is not None else "") + " down"
+            + (" or sample_weight" if q.u is not None else "")
+            + (" or proxy" if q.proxy is not None else "") + " down"
         ) from exc
-    return est, half_width(est.stderr, rows.shape[0], confidence, kind, rho2)
+    return est, half_width(est.stderr, m, confidence, kind, rho2)
 
 
-def _result(rows, losses, h, st, u, est: Estimate, hw, kind, confidence, stopped, history,
-            plan) -> Evaluation:
+def _result(q: Queries, m: int, losses: Arr, st: Strata, est: Estimate, hw: float,
+            stop: Stopping, stopped: str, history: List[Dict[str, float]],
+            plan: Optional[Plan]) -> Evaluation:
+    h = q.strata[:m]
     taken = np.bincount(h, minlength=st.n_strata)
     w = st.sizes[h] / taken[h].astype(np.float64)
-    if u is not None:
-        w = w * u[rows]
+    if q.u is not None:
+        w = w * q.u[:m]
     cnt = np.maximum(taken, 1).astype(np.float64)
     mean = np.bincount(h, losses, minlength=st.n_strata) / cnt
     var = np.bincount(h, (losses - mean[h]) ** 2, minlength=st.n_strata) / np.maximum(cnt - 1, 1)
@@ -383,8 +453,8 @@ def _result(rows, losses, h, st, u, est: Estimate, hw, kind, confidence, stopped
                  std=np.where(taken > 1, np.sqrt(var), np.nan))
     return Evaluation(
         estimate=est.mean, stderr=est.stderr, ci=(est.mean - hw, est.mean + hw),
-        confidence=confidence, interval=kind, n_queries=rows.shape[0], stopped=stopped,
-        indices=rows.copy(), losses=losses.copy(), weights=w, strata_table=table,
+        confidence=stop.confidence, interval=stop.kind, n_queries=m, stopped=stopped,
+        indices=q.rows[:m].copy(), losses=losses.copy(), weights=w, strata_table=table,
         history=history, plan=plan,
     )
 

@@ -19,7 +19,8 @@ The client holds O(k d + budget + n / 1024) values.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Type
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Type
 
 import numpy as np
 
@@ -85,10 +86,23 @@ def _silent(phase: str, done: int, total: int) -> None:
     pass
 
 
-def _run_select(
-    engine: Engine, backend: Backend, opts: SelectOptions, cls: Type[Selection],
-    report: Callable[[str, int, int], None], extras: Dict[str, Any],
-) -> Selection:
+@dataclass
+class Clustered:
+    """Passes (a) and (b) done: the partition states (persisted), the Selection's clustering
+    fields (`fields`, lazy where n-long), Phi and U, and the counts the stratified design needs."""
+
+    parts: List[Any]
+    fields: Dict[str, Any]
+    rep_rows: Arr
+    phi: float
+    U: float
+    members: Arr
+    zeros: int
+
+
+def cluster_pass(engine: Engine, backend: Backend, opts: SelectOptions,
+                 report: Callable[[str, int, int], None]) -> Clustered:
+    """(a) the centers and representatives, (b) every partition assigned and summarised."""
     n, d, k, z = engine.n, engine.d, opts.n_clusters, opts.z
     weighted = engine.u_parts[0] is not None
     part_nt = 1 if opts.n_threads is None else opts.nt  # engines run partitions in parallel
@@ -115,22 +129,32 @@ def _run_select(
         U, total_weight, cluster_weights = _weight_totals(engine, summ, parts, k)
     check_cost_scale(top, n, d, z, None if not weighted else np.array([total_weight]))
     check_total_cost(phi, z, weighted)
-    oracle = None if opts.loss_fn is None else Oracle(opts.loss_fn)
-    common = dict(
+    fields = dict(
         representatives=reps, centers=centers, inertia=float(phi),
         cluster_weights=cluster_weights, total_weight=total_weight,
         labels=engine.vector(parts, K.field, "labels", np.int64),
         cost=engine.vector(parts, K.field, "cost", np.float64),
         sample_weight=None if not weighted else engine.vector(parts, K.field, "u", np.float64),
     )
+    return Clustered(parts=parts, fields=fields, rep_rows=rep_rows, phi=float(phi), U=U,
+                     members=np.sum([s["members"] for s in summ], axis=0),
+                     zeros=sum(s["zeros"] for s in summ))
+
+
+def _run_select(
+    engine: Engine, backend: Backend, opts: SelectOptions, cls: Type[Selection],
+    report: Callable[[str, int, int], None], extras: Dict[str, Any],
+) -> Selection:
+    clus = cluster_pass(engine, backend, opts, report)
+    parts, common, phi, U = clus.parts, clus.fields, clus.phi, clus.U
+    cluster_weights = common["cluster_weights"]
+    oracle = None if opts.loss_fn is None else Oracle(opts.loss_fn)
     if opts.design == "stratified":
-        members = np.sum([s["members"] for s in summ], axis=0)
-        zeros = sum(s["zeros"] for s in summ)
-        return _stratified(engine, opts, cls, parts, oracle, report, members, zeros, common,
-                           extras)
+        return _stratified(engine, opts, cls, parts, oracle, report, clus, extras)
 
     # Oracle on the representatives.
-    rep_losses, lam = representative_losses(oracle, reps, rep_rows, opts, report)
+    rep_losses, lam = representative_losses(oracle, common["representatives"], clus.rep_rows,
+                                            opts, report)
 
     # (b') S = blocked_sum(m), then (c) the sample.
     spec: Dict[str, Any] = {
@@ -186,26 +210,35 @@ def _proxy_fields(
                 sample_proxy=values)
 
 
-def _stratified(
-    engine: Engine, opts: SelectOptions, cls: Type[Selection], parts: List[Any], oracle: Any,
-    report: Callable[[str, int, int], None], members: Arr, zeros: int, common: Dict[str, Any],
-    extras: Dict[str, Any],
-) -> Selection:
-    """The stratified design: `_algorithm.select`'s, on partitions (strata and proxy included).
+@dataclass
+class EngineStrata:
+    """The stratified design's strata on an engine: per-partition states (each row's cell, u,
+    proxy; persisted), how cells map to strata (`codes_spec`), the Strata (no codes: they stay
+    in the states) and sum_e u_e g_e of the proxy (None without one)."""
+
+    states: List[Any]
+    codes_spec: Dict[str, Any]
+    strata: Strata
+    proxy_total: Optional[float]
+
+
+def engine_strata(engine: Engine, opts: SelectOptions, clus: Clustered, extras: Dict[str, Any],
+                  budget: int, budget_name: str = "budget") -> EngineStrata:
+    """`strata.form_strata` on partitions (strata and proxy included).
 
     A strata state per partition holds each row's cell (its stratum, or with strata= the pair
-    group x cluster group, numbered through the sorted cells in use); sizes are summed, weighted
-    sums chained through the partitions in order (np.bincount's bits). Without replacement each
-    partition sends, per stratum, its allocation[h] smallest keys and the client keeps the
-    allocation[h] smallest of their union; with replacement the client turns each draw's rank
-    within its stratum into (partition, local rank) from the partitions' per-stratum counts."""
-    budget, seed, k = opts.budget, opts.seed, opts.n_clusters
+    group x cluster group, numbered through the sorted cells in use). Rows of zero weight get a
+    stratum of their own. Sizes are summed, weighted sums chained through the partitions in order
+    (np.bincount's bits)."""
+    k = opts.n_clusters
+    parts, common = clus.parts, clus.fields
     weighted = common["sample_weight"] is not None
     g_parts, p_parts = extras["strata"], extras["proxy"]
     centers, cw = common["centers"], common["cluster_weights"]
     if g_parts is None:
-        cluster_map = cluster_map_for(centers, cw, check_group_budget(1, budget), group_clusters)
-        of_cluster, sizes, weights = cluster_cells(cluster_map, members, cw, zeros)
+        cluster_map = cluster_map_for(centers, cw, check_group_budget(1, budget, budget_name),
+                                      group_clusters)
+        of_cluster, sizes, weights = cluster_cells(cluster_map, clus.members, cw, clus.zeros)
         spec: Dict[str, Any] = dict(values=None, of_cluster=of_cluster, n_strata=sizes.shape[0])
     else:
         found = engine.fetch([engine.submit(K.group_values, g) for g in g_parts])
@@ -215,7 +248,8 @@ def _stratified(
             counts[np.searchsorted(values, f["values"])] += f["counts"]
         check_group_sizes(values, counts)
         G = int(values.shape[0])
-        cluster_map = cluster_map_for(centers, cw, check_group_budget(G, budget), group_clusters)
+        cluster_map = cluster_map_for(centers, cw, check_group_budget(G, budget, budget_name),
+                                      group_clusters)
         spec = dict(values=values, cluster_map=cluster_map, k=k, G=G)
     states = engine.persist([
         engine.submit(K.strata_state, p, None if g_parts is None else g_parts[i],
@@ -245,6 +279,36 @@ def _stratified(
         dev = _chained(engine, states, dict(spec_q, mean=mean), "dev", H)
         shares = neyman_shares(n_h, dev, weights, spread)
     strata = Strata(codes=np.empty(0, np.int64), sizes=sizes, weights=weights, shares=shares)
+    return EngineStrata(states, codes_spec, strata, q_total)
+
+
+def first_rows(engine: Engine, es: EngineStrata, spec_h: Any, allocation: Arr) -> Dict[str, Arr]:
+    """Each stratum h's allocation[h] rows of smallest key (spec "allocation"), ordered by
+    (stratum, key, row): "rows", "codes" and, where given, "u" and "proxy". Each partition sends
+    its own allocation[h] smallest per stratum; the client keeps the smallest of their union."""
+    cands = engine.fetch([engine.submit(K.stratified_candidates, st, spec_h)
+                          for st in es.states])
+    cat = {key: np.concatenate([c[key] for c in cands]) for key in ("rows", "keys", "codes")}
+    pick = first_per_stratum(cat["codes"], cat["keys"], cat["rows"], allocation)
+    out = {"rows": cat["rows"][pick], "codes": cat["codes"][pick]}
+    out.update({name: np.concatenate([c[name] for c in cands])[pick]
+                for name in ("u", "proxy") if cands[0][name] is not None})
+    return out
+
+
+def _stratified(
+    engine: Engine, opts: SelectOptions, cls: Type[Selection], parts: List[Any], oracle: Any,
+    report: Callable[[str, int, int], None], clus: Clustered, extras: Dict[str, Any],
+) -> Selection:
+    """The stratified design: `_algorithm.select`'s, on partitions (`engine_strata`). Without
+    replacement the draw is `first_rows`; with replacement the client turns each draw's rank
+    within its stratum into (partition, local rank) from the partitions' per-stratum counts."""
+    budget, seed = opts.budget, opts.seed
+    common = clus.fields
+    weighted = common["sample_weight"] is not None
+    es = engine_strata(engine, opts, clus, extras, budget)
+    states, codes_spec, strata, q_total = es.states, es.codes_spec, es.strata, es.proxy_total
+    sizes = strata.sizes
     allocation = allocate(strata.shares, strata.max_rows(opts.replace), budget)
     per_row = allocation / (sizes.astype(np.float64) * budget)
     spec_h = engine.share(dict(codes_spec, seed=seed, allocation=allocation, per_row=per_row))
@@ -270,12 +334,8 @@ def _stratified(
                     got[name][a["order"]] = a[name]
         codes_s = h
     else:
-        cands = engine.fetch([engine.submit(K.stratified_candidates, st, spec_h) for st in states])
-        cat = {key: np.concatenate([c[key] for c in cands]) for key in ("rows", "keys", "codes")}
-        pick = first_per_stratum(cat["codes"], cat["keys"], cat["rows"], allocation)
-        indices, codes_s = cat["rows"][pick], cat["codes"][pick]
-        got = {name: np.concatenate([c[name] for c in cands])[pick]
-               for name in ("u", "proxy") if cands[0][name] is not None}
+        got = first_rows(engine, es, spec_h, allocation)
+        indices, codes_s = got["rows"], got["codes"]
     u_s = got.get("u") if weighted else None
     report("sample", 1, 1)
     return summarize(
@@ -286,7 +346,7 @@ def _stratified(
         stratum_sizes=sizes, allocation=allocation,
         sample_u=u_s, sample_strata=codes_s,
         **(dict(proxy=engine.vector(states, K.field, "proxy", np.float64), proxy_total=q_total,
-                sample_proxy=got.get("proxy")) if p_parts is not None
+                sample_proxy=got.get("proxy")) if extras["proxy"] is not None
            and opts.estimator == "regression" else {}),
         **common,
     )

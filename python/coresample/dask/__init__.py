@@ -7,6 +7,6 @@ shared with coresample.ray; this package only schedules it on Dask. Needs `dask[
 `distributed` for a cluster).
 """
 from ._kmeans import KMeans
-from ._select import DaskSelection, select
+from ._select import DaskSelection, evaluate, select
 
-__all__ = ["DaskSelection", "KMeans", "select"]
+__all__ = ["DaskSelection", "KMeans", "evaluate", "select"]

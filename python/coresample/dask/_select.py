@@ -1,8 +1,10 @@
 """coresample.dask.select: `coresample.select` over the partitions of a dask array."""
 from __future__ import annotations
 
+from .._algorithm import evaluate as _evaluate
 from .._algorithm import options
 from .._algorithm.api import bind
+from .._engine.evaluate import evaluate_runner
 from .._engine.plan import runner
 from .._engine.result import EngineSelection
 from ._engine import DaskEngine
@@ -39,3 +41,12 @@ Returns a `DaskSelection`: labels, cost, probabilities and sample_weight are laz
 """
 
 select = bind(options.select, runner(DaskEngine, DaskSelection), __name__, doc=_DOC)
+
+_EVALUATE_DOC = """`coresample.evaluate` for a dask array of rows: the same Evaluation (estimate, interval,
+queried rows in order, losses, weights, per-stratum table) bit for bit for any chunking, except
+`plan`, which is None (`plan=` is refused: a plan holds n-length strata codes). X, sample_weight,
+strata and proxy as in `coresample.dask.select`; loss_fn is called on the client with global row
+indices. See `coresample.evaluate` for the rest.
+"""
+
+evaluate = bind(_evaluate.evaluate, evaluate_runner(DaskEngine), __name__, doc=_EVALUATE_DOC)

@@ -7,7 +7,7 @@ the dataset's blocks are regrouped on the workers into partitions that start at 
 1024 rows, kernels run as Ray tasks and their small results meet on the driver. Needs `ray[data]`
 and a running Ray (`ray.init()`).
 """
-from ._select import RaySelection, select
+from ._select import RaySelection, evaluate, select
 from ._vector import RayVector
 
-__all__ = ["RaySelection", "RayVector", "select"]
+__all__ = ["RaySelection", "RayVector", "evaluate", "select"]

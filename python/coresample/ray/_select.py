@@ -1,8 +1,10 @@
 """coresample.ray.select: `coresample.select` over a Ray Dataset of embeddings."""
 from __future__ import annotations
 
+from .._algorithm import evaluate as _evaluate
 from .._algorithm import options
 from .._algorithm.api import bind
+from .._engine.evaluate import evaluate_runner
 from .._engine.plan import runner
 from .._engine.result import EngineSelection
 from ._engine import RayEngine
@@ -36,3 +38,12 @@ sample_weight are `RayVector`s (`.compute()` brings one to the driver), the othe
 """
 
 select = bind(options.select, runner(RayEngine, RaySelection), __name__, doc=_DOC)
+
+_EVALUATE_DOC = """`coresample.evaluate` for a Ray Dataset: the same Evaluation (estimate, interval,
+queried rows in order, losses, weights, per-stratum table) bit for bit for any block layout,
+except `plan`, which is None (`plan=` is refused: a plan holds n-length strata codes). X,
+sample_weight, strata and proxy as in `coresample.ray.select`; loss_fn is called on the driver
+with global row indices. See `coresample.evaluate` for the rest.
+"""
+
+evaluate = bind(_evaluate.evaluate, evaluate_runner(RayEngine), __name__, doc=_EVALUATE_DOC)

@@ -7,7 +7,7 @@ schedules it on Spark: the rows are regrouped once into partitions that start at
 1024 rows and cached on the executors, kernels run as Spark jobs over them, and their small
 results meet on the driver. Needs `pyspark` and a classic SparkSession (local or a cluster).
 """
-from ._select import SparkSelection, select
+from ._select import SparkSelection, evaluate, select
 from ._vector import SparkVector
 
-__all__ = ["SparkSelection", "SparkVector", "select"]
+__all__ = ["SparkSelection", "SparkVector", "evaluate", "select"]

@@ -13,6 +13,7 @@ import collections
 import os
 import pickle
 import re
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -38,6 +39,14 @@ def _task_guard() -> None:
     if ctx is not None and ctx.getLocalProperty(FAIL_FIRST_ATTEMPT) == "1" \
             and ctx.attemptNumber() == 0:
         os._exit(3)  # the worker dies mid-task, as a killed executor would
+
+
+def _unpersist(holder: List[Any]) -> None:
+    """Free a store that nobody references any more (quietly: the context may be stopped)."""
+    try:
+        holder[0].unpersist()
+    except Exception:  # noqa: BLE001 - at interpreter exit Spark may already be gone
+        pass
 
 
 def _identity(value: Any) -> Any:
@@ -114,6 +123,9 @@ class SparkEngine(Engine):
             self._materialize(self.store)
         finally:
             rdd.unpersist()
+        # The cached partitions go with the engine (its Selection's lazy fields hold it).
+        self._cache = [self.store]
+        weakref.finalize(self, _unpersist, self._cache)
         parts = range(P)
         self.x_parts = [Resident(i, "x") for i in parts]
         self._add_vectors({"u": sample_weight, "g": strata, "q": proxy})
@@ -198,6 +210,7 @@ class SparkEngine(Engine):
         self.store = old.map(add, preservesPartitioning=True).persist(
             StorageLevel.MEMORY_AND_DISK)
         self._materialize(self.store)
+        self._cache[0] = self.store
         old.unpersist()
 
     # --- the Engine interface -------------------------------------------------------------------

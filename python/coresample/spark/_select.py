@@ -7,8 +7,10 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
+from .._algorithm import evaluate as _evaluate
 from .._algorithm import options
 from .._algorithm.api import bind, parameters_of
+from .._engine.evaluate import evaluate_runner
 from .._engine.plan import runner
 from .._engine.result import EngineSelection
 from ._engine import SparkEngine
@@ -111,18 +113,32 @@ def _prototype(*args: Any, **kwargs: Any) -> SparkSelection:
     """The signature of coresample.spark.select (documented in _DOC)."""
 
 
-def _run(*, column: str, row_id: Optional[str], **arguments: Any) -> SparkSelection:
-    made = []
+def _engine_maker(column: str, row_id: Optional[str], arguments: Dict[str, Any], made: list):
+    """engine(X, sample_weight) for the shared runners, with the Spark-only arguments."""
 
     def engine(X: Any, sample_weight: Any) -> SparkEngine:
         made.append(SparkEngine(X, sample_weight, column=column, row_id=row_id,
                                 strata=arguments["strata"], proxy=arguments["proxy"]))
-        return made[0]
+        return made[-1]
 
-    sel = runner(engine, SparkSelection)(**arguments)
+    return engine
+
+
+def _run(*, column: str, row_id: Optional[str], **arguments: Any) -> SparkSelection:
+    made: list = []
+    sel = runner(_engine_maker(column, row_id, arguments, made), SparkSelection)(**arguments)
     object.__setattr__(sel, "_engine", made[0])
     object.__setattr__(sel, "transfer", dict(made[0].transfer))
     return sel
+
+
+def _run_evaluate(*, column: str, row_id: Optional[str], **arguments: Any) -> Any:
+    made: list = []
+    try:
+        return evaluate_runner(_engine_maker(column, row_id, arguments, made))(**arguments)
+    finally:
+        for engine in made:  # the Evaluation keeps nothing lazy: free the cached partitions
+            engine.release()
 
 
 _DOC = """`coresample.select` for a Spark DataFrame of embeddings.
@@ -154,3 +170,23 @@ with their weights; `transfer` counts what crossed between driver and executors.
 """
 
 select = bind(_prototype, _run, __name__, doc=_DOC)
+
+
+@parameters_of(_evaluate.evaluate, returns="Evaluation", insert=_INSERT, after="loss_fn",
+               changes={name: {"annotation": _COLUMN_OR_VECTOR}
+                        for name in ("sample_weight", "strata", "proxy")})
+def _evaluate_prototype(*args: Any, **kwargs: Any) -> Any:
+    """The signature of coresample.spark.evaluate (documented in _EVALUATE_DOC)."""
+
+
+_EVALUATE_DOC = """`coresample.evaluate` for a Spark DataFrame of embeddings.
+
+The same Evaluation (estimate, interval, queried rows in order, losses, weights, per-stratum
+table) bit for bit for any partitioning, except `plan`, which is None (`plan=` is refused: a
+plan holds n-length strata codes). X, column, row_id, sample_weight, strata and proxy as in
+`coresample.spark.select`; loss_fn is called on the driver with global row indices (positions
+in that row order). The cached partitions are freed when it returns. See `coresample.evaluate`
+for the rest.
+"""
+
+evaluate = bind(_evaluate_prototype, _run_evaluate, __name__, doc=_EVALUATE_DOC)
