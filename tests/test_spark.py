@@ -1,7 +1,8 @@
 """coresample.spark (docs/DISTRIBUTED.md): select over a Spark DataFrame on a local Spark
 (`local[2,4]`: two cores, a task retried up to 4 times) gives the single-machine selection bit
 for bit, for any partitioning, after a killed task, and from Parquet; nothing n-long reaches the
-driver. About 90 s on 2 cores (the session's start ~5 s, each select 2-4 s of Spark jobs)."""
+driver. About 2 minutes on 2 cores (the session's start ~5 s, each select 2-4 s of Spark jobs);
+peak memory 1.5 GiB with pytest (the JVM and its Python workers)."""
 import os
 import shutil
 import tempfile
