@@ -440,7 +440,12 @@ PYBIND11_MODULE(_core, m) {
   m.def("available_simd_levels", &available_simd_levels_py,
         "Kernel levels usable on this CPU with this build.");
   m.def("has_openmp", &has_openmp, "Whether the core was built with OpenMP.");
-  m.def("max_threads", &max_threads, "Threads used when n_threads=0.");
+  m.def("max_threads", &max_threads, "OpenMP's default team size (all allowed cores).");
+  m.def("default_threads", &default_threads,
+        "Threads used when n_threads=0: max_threads() less the cores other processes are busy on "
+        "now (Linux), at least 1.");
+  m.def("cores_busy_elsewhere", &cores_busy_elsewhere,
+        "Cores other processes are running on now (Linux /proc; -1 where unknown).");
   m.def("forked_after_team", &threads_unsafe_after_fork,
         "Whether this is a child forked after the parent started a GNU OpenMP team: the core "
         "then runs single-threaded (fork_guard.h).");

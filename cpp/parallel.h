@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common.h"
+#include "cpu_load.h"
 #include "fork_guard.h"
 #include "interrupt.h"
 
@@ -35,10 +36,23 @@ inline int max_threads() {
 #endif
 }
 
-/// n_threads as given by the caller: 0 means OpenMP's default; negative is a broken contract.
+/// The team for n_threads=0: OpenMP's default, but no more than the online cores that other
+/// processes leave free now (cpu_load.h), and at least 1. Speed only: results never depend on it.
+inline int default_threads() {
+  const int all = max_threads();
+  if (all <= 1) return all;
+  const int busy = cores_busy_elsewhere();
+  if (busy <= 0) return all;
+  const long online = sysconf_online_cpus();
+  const long free = online - busy;
+  return free >= all ? all : (free < 1 ? 1 : static_cast<int>(free));
+}
+
+/// n_threads as given by the caller: 0 means the default team (default_threads); negative is a
+/// broken contract.
 inline int resolve_threads(int n_threads) {
   CORESAMPLE_CHECK(n_threads >= 0, "n_threads must be >= 0, got " + std::to_string(n_threads));
-  return n_threads == 0 ? max_threads() : n_threads;
+  return n_threads == 0 ? default_threads() : n_threads;
 }
 
 /// Work (element operations) below which a loop runs on the calling thread alone. Waking the team

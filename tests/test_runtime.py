@@ -58,6 +58,28 @@ def test_thread_count_via_environment_does_not_change_results():
     assert len(outs) == 1
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux only)")
+def test_default_team_leaves_a_busy_core_alone():
+    """Issue 17: with another process spinning, the default team (n_threads=None) is at most the
+    online cores it leaves free, so no thread of ours waits for a core the spinner holds; the
+    answer is the one of an explicit team. (The speed itself is measured in bench/, not here.)"""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        deadline = time.monotonic() + 10.0
+        while _core.cores_busy_elsewhere() < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the interpreter starting; the reading is cached for 100 ms
+        assert _core.cores_busy_elsewhere() >= 1
+        online = os.cpu_count()
+        assert 1 <= _core.default_threads() <= max(1, min(_core.max_threads(), online - 1))
+        X = np.random.default_rng(0).normal(size=(6000, 7)).astype(np.float32)
+        a = coresample.select(X, 100, n_clusters=30, random_state=1)
+        b = coresample.select(X, 100, n_clusters=30, random_state=1, n_threads=2)
+        assert a.indices.tobytes() == b.indices.tobytes() and a.inertia == b.inertia
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
 def test_gil_released_during_fit():
     X = smooth_data(60000, 32, 2, np.float32)
     ticks = []

@@ -97,6 +97,10 @@ def available_simd_levels() -> List[str]:
 def has_openmp() -> bool:
     """Whether the core was built with OpenMP."""
 def max_threads() -> int:
-    """Threads used when n_threads=0."""
+    """OpenMP's default team size (all allowed cores)."""
+def default_threads() -> int:
+    """Threads used when n_threads=0: max_threads() less the cores other processes are busy on now (Linux), at least 1."""
+def cores_busy_elsewhere() -> int:
+    """Cores other processes are running on now (Linux /proc; -1 where unknown)."""
 def forked_after_team() -> bool:
     """Whether this is a child forked after the parent started a GNU OpenMP team: the core then runs single-threaded (fork_guard.h)."""
