@@ -49,6 +49,9 @@ REGRESSION_SEEDS += [20261205232150]
 # The one-hour run of 2026-12-04 (second): evaluate without the up-front cost-overflow check that
 # select has; an unseeded evaluate whose loss estimate overflows for one draw only (harness).
 REGRESSION_SEEDS += [20261204089410, 20261204446956]
+# The final one-hour run: _core.sensitivities with cost, labels and out all empty (shortened
+# alike: a valid call; harness).
+REGRESSION_SEEDS += [20261204587909]
 
 # The long run: fixed seeds, ten times the fresh count.
 LONG_SEEDS = range(6000, 66000)

@@ -319,13 +319,16 @@ def _probabilities_args(ctx: Ctx) -> List[Any]:
     return [masses, sw, S, U, _defensive(ctx), out, core_nt(ctx)]
 
 
-def _settle_lengths(ctx: Ctx, arrays: Dict[str, Any]) -> None:
-    """Vectors shortened alike are a valid call: a contiguous float64 vector whose length
-    equals every other one's had its length as its only flaw (fuzz seeds 20261750711,
-    20261762681, 20261833156: masses and out both one shorter, or all empty)."""
+def _settle_lengths(ctx: Ctx, arrays: Dict[str, Any], dtypes: Dict[str, Any] = None) -> None:
+    """Vectors shortened alike are a valid call: a contiguous vector of its dtype (float64
+    unless `dtypes` says otherwise) whose length equals every other one's had its length as its
+    only flaw (fuzz seeds 20261750711, 20261762681, 20261833156: masses and out both one
+    shorter, or all empty; 20261204587909: sensitivities' cost, labels and out all empty)."""
     given = {k: v for k, v in arrays.items() if v is not None}
-    fine = all(isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype == np.float64
-               and v.flags.c_contiguous for v in given.values())
+    dtypes = dtypes or {}
+    fine = all(isinstance(v, np.ndarray) and v.ndim == 1
+               and v.dtype == np.dtype(dtypes.get(k, np.float64))
+               and v.flags.c_contiguous for k, v in given.items())
     if fine and len({v.shape[0] for v in given.values()}) == 1:
         for k in given:
             ctx.bad.discard(k)
@@ -346,6 +349,12 @@ def _sensitivities_args(ctx: Ctx, fname: str = "sensitivities") -> List[Any]:
     sw = None if ctx.p(0.7) else core_array(ctx, "sample_weight", n, np.float64,
                                              values=rng.uniform(0, 1, n))
     out = core_array(ctx, "out", n, np.float64, output=True)
+    if isinstance(labels, np.ndarray) and labels.size and not (
+            (labels >= 0) & (labels < kc)).all():
+        pass  # a label out of range stays a flaw whatever the lengths
+    else:
+        _settle_lengths(ctx, {"cost": cost, "labels": labels, "sample_weight": sw, "out": out},
+                        {"labels": np.int64})
     head = [cost, labels, cl, core_int(ctx, "n_clusters", [kc, kc + 1], [], [0]),
             ctx.scalar("lam", [1.0, 0.0], [float("nan"), -1.0, float("inf")], bad_prob=0.06),
             sw, ctx.scalar("method", ["lightweight", "coreset"], ["magic"], bad_prob=0.05)]
