@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cmath>
+#include <vector>
 
 #include "common.h"
 #include "kernels/kernels.h"
@@ -51,6 +52,43 @@ template <class T>
 double assign(const T* X, index_t n, index_t d, const T* centers, index_t k, double z,
               const double* u, index_t* labels, double* cost, double* dist, int n_threads,
               const KernelTable& table);
+
+/// What Lloyd's pruned pass keeps between iterations (z = 2): each row's norm and an upper bound on
+/// its distance to its labelled center; per center, how far it moved and half the distance to its
+/// nearest other center (a lower bound). All in double, rounded so that the bounds stay bounds.
+struct PruneState {
+  std::vector<double> row_norm;  // (n) >= ||x_e||
+  std::vector<double> row_sq;    // (n) <= ||x_e||^2
+  std::vector<double> upper;     // (n) >= ||x_e - c_label(e)||
+  std::vector<double> lower;     // (n) <= min over the other centers of ||x_e - c||
+  std::vector<double> drift;     // (k) >= ||c_new - c_old||
+  std::vector<double> half_gap;  // (k) <= min_{c' != c} ||c - c'|| / 2
+  double center_norm_max = 0.0;  // max_c ||c||
+  double drift_max = 0.0;        // max_c drift[c]
+};
+
+/// Labels of every row against `centers`, equal to assign()'s, evaluating the nearest-center kernel
+/// only on rows whose label the bounds cannot certify (Hamerly's bounds, with a margin for the
+/// kernel's rounding): a row stays with its center c when a lower bound L on its distance to
+/// every other center (its own `lower`, or 2 half_gap[c] - U) and its upper bound U give
+/// L^2 - U^2 above the largest error of two ranked distances. The rows evaluated are ranked a
+/// second time with their new center masked, for their second-nearest distance (`lower`).
+/// Updates the bounds (drifts applied, or recomputed for the rows evaluated). Returns the
+/// number of rows evaluated.
+template <class T>
+index_t assign_labels_pruned(const T* X, index_t n, index_t d, const T* centers, index_t k,
+                             const index_t* previous, index_t* labels, PruneState& state,
+                             int n_threads, const KernelTable& table);
+
+/// The bounds of `state` after a full assignment: norms (first call), each row's upper bound.
+template <class T>
+void init_prune_state(const T* X, index_t n, index_t d, const T* centers, const index_t* labels,
+                      PruneState& state, int n_threads);
+
+/// drift (old -> new centers), half_gap and center_norm_max of `state` for the new centers.
+template <class T>
+void update_center_bounds(const T* old_centers, const T* new_centers, index_t k, index_t d,
+                          PruneState& state, int n_threads);
 
 /// assign() with the dispatched kernel table and no dist output.
 template <class T>

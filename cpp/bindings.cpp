@@ -151,7 +151,7 @@ template <class T>
 std::pair<index_t, double> lloyd_py(const Array<T>& X, const OptArray<double>& sample_weight,
                                     Array<T>& centers, double z, index_t max_iter, double tol,
                                     Array<std::int64_t>& labels, Array<double>& cost,
-                                    int n_threads) {
+                                    int n_threads, const std::string& simd, py::object prune) {
   require_ndim(X, 2, "X");
   const index_t n = X.shape(0), d = X.shape(1), k = require_centers(centers, d);
   if (n < k) throw py::value_error("X must have at least as many rows as centers");
@@ -163,10 +163,12 @@ std::pair<index_t, double> lloyd_py(const Array<T>& X, const OptArray<double>& s
   require_threads(n_threads);
   const T* x = X.data();
   T* ctr = centers.mutable_data();
+  const KernelTable& table = table_for(simd);
+  const bool pruned = prune.is_none() ? lloyd_prunes_by_default() : prune.cast<bool>();
   LloydResult r;
   {
     py::gil_scoped_release release;
-    r = lloyd<T>(x, n, d, u, ctr, k, z, max_iter, tol, lab, c, n_threads);
+    r = lloyd<T>(x, n, d, u, ctr, k, z, max_iter, tol, lab, c, n_threads, table, pruned);
   }
   return {r.n_iter, r.inertia};
 }
@@ -373,7 +375,10 @@ void def_typed(py::module_& m) {
   m.def("lloyd", &lloyd_py<T>, py::arg("X").noconvert(), py::arg("sample_weight").noconvert(),
         py::arg("centers").noconvert(), py::arg("z"), py::arg("max_iter"), py::arg("tol"),
         py::arg("labels").noconvert(), py::arg("cost").noconvert(), py::arg("n_threads"),
-        "Lloyd / (k,z) iterations in place on centers; returns (n_iter, inertia).");
+        py::arg("simd") = std::string(), py::arg("prune") = py::none(),
+        "Lloyd / (k,z) iterations in place on centers; returns (n_iter, inertia). simd and prune "
+        "(tests, benchmarks): a kernel level, and pruning on/off (None: the default, with the "
+        "dispatched level).");
   m.def("mean_variance", &mean_variance_py<T>, py::arg("X").noconvert(), py::arg("n_threads"),
         "Mean over features of the population variance of each column.");
   m.def("snap_to_rows", &snap_to_rows_py<T>, py::arg("X").noconvert(),
@@ -440,6 +445,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("available_simd_levels", &available_simd_levels_py,
         "Kernel levels usable on this CPU with this build.");
   m.def("has_openmp", &has_openmp, "Whether the core was built with OpenMP.");
+  m.def("last_lloyd_rows_evaluated", &last_lloyd_rows_evaluated,
+        "Rows the last lloyd() on this thread ranked against the centers, over all its passes.");
   m.def("max_threads", &max_threads, "OpenMP's default team size (all allowed cores).");
   m.def("default_threads", &default_threads,
         "Threads used when n_threads=0: max_threads() less the cores other processes are busy on "

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "assign.h"
@@ -47,10 +49,36 @@ void direct_costs(const T* X, index_t d, const T* centers, const index_t* labels
 
 }  // namespace
 
+namespace {
+thread_local index_t g_rows_evaluated = 0;
+
+}  // namespace
+
+bool lloyd_prunes_by_default() {
+  // Off unless asked for: exact at every level (tests/test_lloyd_pruning.py) but not yet faster
+  // (bench/RESULTS.md, "Lloyd with bounds"): the second-nearest pass on small groups of rows
+  // costs more than the rows it saves on the shapes measured.
+  static const bool on = [] {
+    const char* v = std::getenv("CORESAMPLE_LLOYD_PRUNE");
+    return v != nullptr && std::string(v) == "1";
+  }();
+  return on;
+}
+
+index_t last_lloyd_rows_evaluated() { return g_rows_evaluated; }
+
 template <class T>
 LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers, index_t k,
                   double z, index_t max_iter, double tol, index_t* labels, double* cost,
                   int n_threads) {
+  return lloyd<T>(X, n, d, u, centers, k, z, max_iter, tol, labels, cost, n_threads, kernels(),
+                  lloyd_prunes_by_default());
+}
+
+template <class T>
+LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers, index_t k,
+                  double z, index_t max_iter, double tol, index_t* labels, double* cost,
+                  int n_threads, const KernelTable& table, bool prune) {
   CORESAMPLE_CHECK(k >= 1, "lloyd: n_clusters must be >= 1");
   CORESAMPLE_CHECK(n >= k, "lloyd: need n_samples >= n_clusters");
   CORESAMPLE_CHECK(max_iter >= 0, "lloyd: max_iter must be >= 0");
@@ -63,7 +91,12 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
   std::vector<T> new_centers(static_cast<size_t>(k * d));
   std::vector<double> total_weight(static_cast<size_t>(k));
   RowsByLabel groups;
-  const KernelTable& table = kernels();
+  // z = 2: after the first full pass, rows whose center the bounds certify are not ranked again.
+  prune = prune && !reweight && k > 1;
+  PruneState bounds;
+  bool bounded = false;  // bounds valid for the current centers and labels
+  index_t next_try = 0, backoff = 2, bounded_passes = 0;
+  g_rows_evaluated = 0;
 
   const auto add_rows = add_rows_kernel_for(table, T());
   std::vector<double> step_weight;  // per-row update weight, when not all ones
@@ -74,8 +107,28 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
     // 1. Assignment. For z = 2 the iterations need labels only: the costs (a second, exact pass
     //    over the rows) are computed only if an empty cluster must be moved, and after the loop.
     //    For z != 2, d_e = sqrt(d2_e) is kept for the reweighting.
-    assign<T>(X, n, d, centers, k, z, u, labels, reweight ? cost : nullptr,
-              reweight ? dist.data() : nullptr, n_threads, table);
+    if (bounded) {
+      const index_t ranked = assign_labels_pruned<T>(X, n, d, centers, k, labels, labels, bounds,
+                                                     n_threads, table);
+      g_rows_evaluated += ranked;
+      // The bounds' upkeep (center distances, gathers) pays only when most rows are certified:
+      // not in the first iterations, when centers move far, nor on data without cluster
+      // structure. Then full passes again, and another try after twice as many iterations.
+      if (++bounded_passes > 1 && 2 * ranked > n) {
+        bounded = false;
+        next_try = it + backoff;
+        backoff *= 2;
+      }
+    } else {
+      assign<T>(X, n, d, centers, k, z, u, labels, reweight ? cost : nullptr,
+                reweight ? dist.data() : nullptr, n_threads, table);
+      g_rows_evaluated += n;
+      if (prune && it >= next_try) {
+        init_prune_state<T>(X, n, d, centers, labels, bounds, n_threads);
+        bounded = true;
+        bounded_passes = 0;  // the first pass after it ranks most rows (no second-nearest yet)
+      }
+    }
     group_rows(labels, n, k, groups);
 
     // 2-3. Each center's owner adds weight * x over its rows in ascending row order, in double.
@@ -142,6 +195,7 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
       }
       shift += s;
     }
+    if (bounded) update_center_bounds<T>(centers, new_centers.data(), k, d, bounds, n_threads);
     std::copy(new_centers.begin(), new_centers.end(), centers);
     n_iter = it + 1;
     report_progress("lloyd", n_iter, max_iter);
@@ -151,6 +205,7 @@ LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers,
   check_interrupt();
   const double inertia = assign<T>(X, n, d, centers, k, z, u, labels, cost, nullptr, n_threads,
                                    table);
+  g_rows_evaluated += n;
   return LloydResult{n_iter, inertia};
 }
 
@@ -201,6 +256,12 @@ template LloydResult lloyd<float>(const float*, index_t, index_t, const double*,
                                   double, index_t, double, index_t*, double*, int);
 template LloydResult lloyd<double>(const double*, index_t, index_t, const double*, double*,
                                    index_t, double, index_t, double, index_t*, double*, int);
+template LloydResult lloyd<float>(const float*, index_t, index_t, const double*, float*, index_t,
+                                  double, index_t, double, index_t*, double*, int,
+                                  const KernelTable&, bool);
+template LloydResult lloyd<double>(const double*, index_t, index_t, const double*, double*,
+                                   index_t, double, index_t, double, index_t*, double*, int,
+                                   const KernelTable&, bool);
 template double mean_variance<float>(const float*, index_t, index_t, int);
 template double mean_variance<double>(const double*, index_t, index_t, int);
 

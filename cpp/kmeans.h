@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common.h"
+#include "kernels/kernels.h"
 
 namespace coresample {
 
@@ -25,6 +26,21 @@ template <class T>
 LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers, index_t k,
                   double z, index_t max_iter, double tol, index_t* labels, double* cost,
                   int n_threads);
+
+/// lloyd() with a given kernel table (tests force each SIMD level) and, for z = 2, the choice
+/// of the pruned assignment (assign_labels_pruned; the same labels, fewer distances) or the full
+/// one in every iteration. lloyd() prunes only with CORESAMPLE_LLOYD_PRUNE=1 (not faster yet).
+template <class T>
+LloydResult lloyd(const T* X, index_t n, index_t d, const double* u, T* centers, index_t k,
+                  double z, index_t max_iter, double tol, index_t* labels, double* cost,
+                  int n_threads, const KernelTable& table, bool prune);
+
+/// Whether lloyd() prunes: only when the environment has CORESAMPLE_LLOYD_PRUNE=1.
+bool lloyd_prunes_by_default();
+
+/// Rows the last lloyd() call on this thread ran the nearest-center kernel on, over all its
+/// assignments (n per full pass): the pruning rate is this / (n (n_iter + 1)).
+index_t last_lloyd_rows_evaluated();
 
 /// Mean over the d features of each column's population variance, in double; two blocked passes
 /// (column means, then squared deviations), block partials combined in block order.
