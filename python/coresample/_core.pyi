@@ -42,13 +42,13 @@ def kmeans_plusplus(
 @overload
 def lloyd(
     X: _F32, sample_weight: Optional[_F64], centers: _F32, z: float, max_iter: int, tol: float,
-    labels: _I64, cost: _F64, n_threads: int,
+    labels: _I64, cost: _F64, n_threads: int, simd: str = "", prune: Optional[bool] = None,
 ) -> Tuple[int, float]:
-    """Lloyd / (k,z) iterations in place on centers; returns (n_iter, inertia)."""
+    """Lloyd / (k,z) iterations in place on centers; returns (n_iter, inertia). simd and prune (tests, benchmarks): a kernel level, and pruning on/off (None: the default, with the dispatched level)."""
 @overload
 def lloyd(
     X: _F64, sample_weight: Optional[_F64], centers: _F64, z: float, max_iter: int, tol: float,
-    labels: _I64, cost: _F64, n_threads: int,
+    labels: _I64, cost: _F64, n_threads: int, simd: str = "", prune: Optional[bool] = None,
 ) -> Tuple[int, float]: ...
 @overload
 def mean_variance(X: _F32, n_threads: int) -> float:
@@ -98,6 +98,8 @@ def has_openmp() -> bool:
     """Whether the core was built with OpenMP."""
 def max_threads() -> int:
     """OpenMP's default team size (all allowed cores)."""
+def last_lloyd_rows_evaluated() -> int:
+    """Rows the last lloyd() on this thread ranked against the centers, over all its passes."""
 def default_threads() -> int:
     """Threads used when n_threads=0: max_threads() less the cores other processes are busy on now (Linux), at least 1."""
 def cores_busy_elsewhere() -> int:
