@@ -52,6 +52,10 @@ REGRESSION_SEEDS += [20261204089410, 20261204446956]
 # The final one-hour run: _core.sensitivities with cost, labels and out all empty (shortened
 # alike: a valid call; harness).
 REGRESSION_SEEDS += [20261204587909]
+# ... and a "hang" that was the harness's own k-means++ replay (k = n = 2500, z = 1: ~500
+# candidates per late step, each potential O(n); 84 s, now about 6 s: vectorised, and a trial
+# window of more than ties.MANY_CANDIDATES rows bounds its potential by the total).
+REGRESSION_SEEDS += [20261205340157]
 
 # The long run: fixed seeds, ten times the fresh count.
 LONG_SEEDS = range(6000, 66000)
