@@ -200,3 +200,15 @@ def assert_same_selection(got, ref, estimate=False):
     if estimate:
         assert got.estimate == ref.estimate and got.stderr == ref.stderr and got.ci == ref.ci
         np.testing.assert_array_equal(got.losses, ref.losses)
+
+
+@pytest.fixture(scope="module")
+def readme():
+    """README.md of the source tree (the test of its examples skips in an installed-wheel run,
+    where the tests are not next to it)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "README.md"
+    if not path.is_file():
+        pytest.skip("README.md is not next to the tests (installed-wheel run)")
+    return path

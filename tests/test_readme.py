@@ -14,13 +14,6 @@ def _python_blocks(path):
     return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
 
 
-@pytest.fixture(scope="module")
-def readme():
-    if not README.is_file():
-        pytest.skip("README.md is not next to the tests (installed-wheel run)")
-    return README
-
-
 def test_grid_search_example_runs_and_scores_accuracy(readme):
     # The old example searched z=1 against z=2 by KMeans.score (minus the cost, in different
     # units for each z) on an undefined X; the new one scores a classifier's held-out accuracy.

@@ -247,15 +247,11 @@ def test_bad_input_names_the_argument(spark, X):
         cspark.select(df, 10, sample_weight=np.ones(99), **kw)
 
 
-def test_readme_spark_section_runs_as_written(spark, tmp_path, monkeypatch):
+def test_readme_spark_section_runs_as_written(spark, readme, tmp_path, monkeypatch):
     """README.md's Spark example, run as written (its temporary folder under tmp_path): the
     selection of the ids in order, and sampled_rows with the weights."""
     import re
-    from pathlib import Path
 
-    readme = Path(__file__).resolve().parents[1] / "README.md"
-    if not readme.is_file():
-        pytest.skip("README.md is not next to the tests (installed-wheel run)")
     blocks = [b for b in re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"),
                                     flags=re.S) if "coresample.spark.select" in b]
     assert len(blocks) == 1
