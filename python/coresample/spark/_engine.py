@@ -278,8 +278,16 @@ class SparkEngine(Engine):
     def vector(self, handles: Sequence[Any], fn: Callable[..., Arr], arg: Any, dtype: Any) -> Any:
         from ._vector import SparkVector
 
-        return SparkVector(self.fetch, [self.submit(fn, h, arg) for h in handles],
+        return SparkVector(self._fetch_and_forget, [self.submit(fn, h, arg) for h in handles],
                            np.diff(self.edges).tolist(), dtype)
+
+    def _fetch_and_forget(self, calls: Sequence[Any]) -> List[Any]:
+        """fetch, not keeping the values (a lazy vector's n-long pieces; no call depends on
+        them), so that compute() does not leave a second copy with the engine."""
+        values = self.fetch(calls)
+        for c in calls:
+            self._done.pop(c.id, None)
+        return values
 
     def row_ids(self, indices: Arr) -> Arr:
         """The row_id values of global rows (the sampled ones: a short vector)."""
