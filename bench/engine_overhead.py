@@ -94,10 +94,12 @@ class engine_runtime:
             from pyspark.sql import SparkSession
 
             self.scratch = tempfile.mkdtemp(prefix="cs-spark-bench-")
+            os.environ.setdefault("SPARK_LAUNCHER_OPTS", "-XX:-UsePerfData")  # no /tmp/hsperfdata
             self.session = (
                 SparkSession.builder.master(f"local[{self.workers}]")
                 .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                 .config("spark.driver.memory", "4g").config("spark.local.dir", self.scratch)
+                .config("spark.driver.extraJavaOptions", "-XX:-UsePerfData")
                 .getOrCreate())
             self.session.sparkContext.setLogLevel("ERROR")
             return cspark.select
