@@ -135,11 +135,13 @@ def check_plusplus(X: np.ndarray, u: Optional[np.ndarray], z: float, seed: int, 
     def d2_to(p: int) -> np.ndarray:
         return squared_distances(X64, X64[p:p + 1])[:, 0]
 
-    def err_of(p: int, d2: np.ndarray) -> np.ndarray:
-        # the core's dot-product distance is off by up to this (then raised to z/2, weighted)
-        e = SAFETY * (d + 2) * eps * (xn2 + xn2[p])
+    def err_of(p: Any, d2: np.ndarray) -> np.ndarray:
+        # the core's dot-product distance is off by up to this (then raised to z/2, weighted);
+        # p an index (d2 of shape (n,)) or an index array (d2 of shape (n, len(p)))
+        rows = (slice(None),) + (None,) * (d2.ndim - 1)
+        e = SAFETY * (d + 2) * eps * (xn2[rows] + xn2[p])
         with np.errstate(over="ignore", invalid="ignore"):
-            return w * (cost_of(d2 + e, z) - cost_of(np.maximum(d2 - e, 0.0), z))
+            return w[rows] * (cost_of(d2 + e, z) - cost_of(np.maximum(d2 - e, 0.0), z))
 
     d2 = d2_to(picks[0])
     D, Derr = w * cost_of(d2, z), err_of(picks[0], d2)
@@ -187,12 +189,10 @@ def check_plusplus(X: np.ndarray, u: Optional[np.ndarray], z: float, seed: int, 
         for a in range(0, cands.size, step):
             ps = cands[a:a + step]
             dps = squared_distances(X64[ps], X64).T  # (n, len(ps))
-            e = SAFETY * (d + 2) * eps * (xn2[:, None] + xn2[ps][None, :])
             with np.errstate(over="ignore", invalid="ignore"):
                 cost = w[:, None] * cost_of(dps, z)
-                errs = w[:, None] * (cost_of(dps + e, z) - cost_of(np.maximum(dps - e, 0.0), z))
             pot[a:a + ps.size] = np.minimum(D[:, None], cost).sum(axis=0)
-            perr[a:a + ps.size] = (Derr[:, None] + errs).sum(axis=0)
+            perr[a:a + ps.size] = (Derr[:, None] + err_of(ps, dps)).sum(axis=0)
         where = {int(c): i for i, c in enumerate(cands)}
         bound = min(max(pot[where[int(i)]] for i in t) for t in trial_sets)
         mine, err = pot[where[pick]], perr[where[pick]]

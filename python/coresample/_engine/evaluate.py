@@ -20,7 +20,7 @@ from .._algorithm.evaluate import (
 from .._algorithm.select import Backend
 from .._base.progress import reporting
 from .engine import Engine
-from .plan import cluster_pass, engine_strata, first_rows
+from .plan import _silent, cluster_pass, engine_strata, first_rows
 
 
 def evaluate_runner(engine_type: Callable[[Any, Any], Engine]) -> Callable[..., Evaluation]:
@@ -48,7 +48,7 @@ def run_evaluate(engine_type: Callable[[Any, Any], Engine], backend: Backend, X:
     extras = {name: None if a[name] is None else engine.vector_parts(a[name], name)
               for name in ("strata", "proxy")}
     with reporting(progress, backend.set_progress) as report:
-        report = report or (lambda *args: None)
+        report = report or _silent
         clus = cluster_pass(engine, backend, opts, report)
         es = engine_strata(engine, opts, clus, extras, strata_budget(engine.n, stop.max_queries),
                            "max_queries")

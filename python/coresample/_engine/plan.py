@@ -150,7 +150,7 @@ def _run_select(
     cluster_weights = common["cluster_weights"]
     oracle = None if opts.loss_fn is None else Oracle(opts.loss_fn)
     if opts.design == "stratified":
-        return _stratified(engine, opts, cls, parts, oracle, report, clus, extras)
+        return _stratified(engine, opts, cls, oracle, report, clus, extras)
 
     # Oracle on the representatives.
     rep_losses, lam = representative_losses(oracle, common["representatives"], clus.rep_rows,
@@ -297,7 +297,7 @@ def first_rows(engine: Engine, es: EngineStrata, spec_h: Any, allocation: Arr) -
 
 
 def _stratified(
-    engine: Engine, opts: SelectOptions, cls: Type[Selection], parts: List[Any], oracle: Any,
+    engine: Engine, opts: SelectOptions, cls: Type[Selection], oracle: Any,
     report: Callable[[str, int, int], None], clus: Clustered, extras: Dict[str, Any],
 ) -> Selection:
     """The stratified design: `_algorithm.select`'s, on partitions (`engine_strata`). Without
